@@ -1,0 +1,239 @@
+/**
+ * Writing models: IR -> protobuf messages -> a streamed file, through a
+ * temporary file renamed into place, with optional external data.
+ */
+import { closeSync, copyFileSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Model } from '../ir/model.js';
+import type { Tensor } from '../ir/tensor.js';
+import { encodedSize, encodeTo } from '../proto/codec.js';
+import { serializeModel, type SerializeContext } from '../proto/serde.js';
+import type { ByteSink } from '../proto/wire.js';
+import { OnnxpressError, isOnnxpressError } from './errors.js';
+import { resolveExternalPath } from './external-data.js';
+import { systemMessage } from './read-bytes.js';
+
+/** Protobuf's hard limit for one message. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/** Tensors at least this large go to the data file when a model must be split. */
+export const DEFAULT_EXTERNAL_THRESHOLD = 1024;
+
+const ALIGNMENT = 64;
+
+export interface SaveOptions {
+  /**
+   * Put every tensor of at least this many bytes into one external data file.
+   * Without it, tensors that were external stay external, and everything is
+   * split out automatically when the model would pass protobuf's 2 GiB limit.
+   */
+  externalThreshold?: number;
+  /** Name of the external data file, beside the model (default: `<model file name>.data`). */
+  externalFileName?: string;
+  /** Files that must never be written over (the CLI passes its inputs). */
+  protect?: readonly string[];
+}
+
+export interface SaveResult {
+  path: string;
+  bytes: number;
+  externalDataFile?: string;
+  externalBytes?: number;
+}
+
+class FileSink implements ByteSink {
+  written = 0;
+  constructor(readonly fd: number) {}
+  write(chunk: Uint8Array): void {
+    let at = 0;
+    while (at < chunk.length) at += writeSync(this.fd, chunk, at, chunk.length - at);
+    this.written += chunk.length;
+  }
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+}
+
+/** Writes through a temporary file, renamed over `target` only once complete. */
+function writeAtomically(target: string, write: (sink: FileSink) => void): number {
+  const temp = tempPathFor(target);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'wx');
+    const sink = new FileSink(fd);
+    write(sink);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, target);
+    return sink.written;
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    if (isOnnxpressError(e)) throw e;
+    throw new OnnxpressError('E_WRITE', `cannot write: ${systemMessage(e)}`, { file: target, cause: e });
+  }
+}
+
+interface ExternalPlan {
+  /** Tensors to write into the new data file, with their offsets. */
+  layout: Map<Tensor, number>;
+  size: number;
+  threshold: number;
+}
+
+function collectTensors(model: Model): Tensor[] {
+  const seen = new Set<Tensor>();
+  const visitTensor = (t: Tensor | undefined): void => {
+    if (t) seen.add(t);
+  };
+  for (const graph of model.allGraphs()) {
+    for (const v of graph.initializers.values()) visitTensor(v.initializer);
+    for (const node of graph.nodes) {
+      for (const attr of node.attributes.values()) {
+        const v = attr.value;
+        if (Array.isArray(v)) for (const item of v) visitTensor(isTensor(item) ? item : undefined);
+        else visitTensor(isTensor(v) ? v : undefined);
+      }
+    }
+  }
+  return [...seen];
+}
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && 'storage' in v && 'dataType' in v && 'rawBytes' in v;
+}
+
+export function saveModel(model: Model, outPath: string, options: SaveOptions = {}): SaveResult {
+  const target = resolve(outPath);
+  const protect = new Set([...(options.protect ?? []), ...(model.sourcePath ? [model.sourcePath] : [])].map(realOrResolved));
+  const tensors = collectTensors(model);
+  const sourceDir = model.sourcePath ? dirname(model.sourcePath) : undefined;
+  for (const t of tensors) {
+    if (t.storage.kind === 'external' && sourceDir) protect.add(realOrResolved(resolveExternalPath(model.sourcePath!, sourceDir, t.storage.ref.location)));
+  }
+  if (protect.has(realOrResolved(target))) {
+    throw new OnnxpressError('E_WRITE', 'refusing to write over an input file; choose another output path', { file: outPath });
+  }
+
+  const dataName = options.externalFileName ?? `${basename(target)}.data`;
+  const dataPath = join(dirname(target), dataName);
+  const externalTensors = tensors.filter((t) => t.storage.kind === 'external');
+
+  // Lossless path: every external tensor is untouched and they share one source file.
+  const keepOriginal = options.externalThreshold === undefined ? sameExternalSource(externalTensors) : undefined;
+
+  let plan: ExternalPlan | undefined;
+  if (options.externalThreshold !== undefined) {
+    plan = planExternal(tensors, options.externalThreshold);
+  } else if (externalTensors.length > 0 && !keepOriginal) {
+    plan = planExternal(externalTensors, 0, new Set(externalTensors));
+  }
+
+  const context = (p: ExternalPlan | undefined): SerializeContext => ({
+    placeTensor: (tensor) => {
+      if (p) {
+        const offset = p.layout.get(tensor);
+        if (offset === undefined) return undefined;
+        return [
+          ['location', dataName],
+          ['offset', String(offset)],
+          ['length', String(tensor.byteSize)],
+        ];
+      }
+      if (keepOriginal && tensor.storage.kind === 'external') return tensor.storage.ref.entries;
+      return undefined;
+    },
+  });
+
+  let msg = serializeModel(model, context(plan));
+  if (!plan && encodedSize(msg) > PROTOBUF_LIMIT) {
+    plan = planExternal(tensors, DEFAULT_EXTERNAL_THRESHOLD);
+    msg = serializeModel(model, context(plan));
+  }
+  if (encodedSize(msg) > PROTOBUF_LIMIT) {
+    throw new OnnxpressError('E_TOO_LARGE', 'the model graph alone passes protobuf 2 GiB limit even with weights stored externally', { file: outPath });
+  }
+
+  const result: SaveResult = { path: target, bytes: 0 };
+  if (plan && plan.layout.size > 0) {
+    if (protect.has(realOrResolved(dataPath))) {
+      throw new OnnxpressError('E_WRITE', `refusing to write external data over an input file (${dataName}); choose another output name`, {
+        file: outPath,
+      });
+    }
+    result.externalBytes = writeAtomically(dataPath, (sink) => writeExternal(sink, plan!));
+    result.externalDataFile = dataPath;
+  } else if (keepOriginal && sourceDir) {
+    const source = resolveExternalPath(model.sourcePath!, sourceDir, keepOriginal);
+    const copy = resolveExternalPath(target, dirname(target), keepOriginal);
+    if (realOrResolved(source) !== realOrResolved(copy)) {
+      if (protect.has(realOrResolved(copy))) {
+        throw new OnnxpressError('E_WRITE', `refusing to write external data over an input file (${keepOriginal})`, { file: outPath });
+      }
+      copyAtomically(source, copy);
+    }
+    result.externalDataFile = copy;
+  }
+  result.bytes = writeAtomically(target, (sink) => {
+    encodeTo(msg, sink);
+  });
+  return result;
+}
+
+/** The one location all external tensors come from, when none was changed; else undefined. */
+function sameExternalSource(tensors: Tensor[]): string | undefined {
+  let location: string | undefined;
+  for (const t of tensors) {
+    if (t.storage.kind !== 'external') return undefined;
+    const loc = t.storage.ref.location;
+    if (location !== undefined && loc !== location) return undefined;
+    location = loc;
+  }
+  return location;
+}
+
+function planExternal(tensors: Tensor[], threshold: number, only?: Set<Tensor>): ExternalPlan {
+  const layout = new Map<Tensor, number>();
+  let size = 0;
+  for (const t of tensors) {
+    if (only && !only.has(t)) continue;
+    if (t.byteSize < threshold || t.byteSize === 0) continue;
+    size = Math.ceil(size / ALIGNMENT) * ALIGNMENT;
+    layout.set(t, size);
+    size += t.byteSize;
+  }
+  return { layout, size, threshold };
+}
+
+function writeExternal(sink: FileSink, plan: ExternalPlan): void {
+  const pad = new Uint8Array(ALIGNMENT);
+  for (const [tensor, offset] of plan.layout) {
+    if (sink.written < offset) sink.write(pad.subarray(0, offset - sink.written));
+    const bytes = tensor.rawBytes();
+    if (bytes.length !== tensor.byteSize) {
+      throw new OnnxpressError('E_MODEL', `tensor '${tensor.name ?? ''}' holds ${bytes.length} bytes, its shape says ${tensor.byteSize}`);
+    }
+    sink.write(bytes);
+  }
+}
+
+function copyAtomically(source: string, target: string): void {
+  const temp = tempPathFor(target);
+  try {
+    copyFileSync(source, temp);
+    renameSync(temp, target);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new OnnxpressError('E_WRITE', `cannot copy external data from ${source}: ${systemMessage(e)}`, { file: target, cause: e });
+  }
+}

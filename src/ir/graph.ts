@@ -1,0 +1,380 @@
+/**
+ * Values, nodes and graphs. Use lists are owned by the mutation API: a Node
+ * registers itself as a user of its inputs when created, and only
+ * `Node.setInput` (and what is built on it) changes that, so a Value always
+ * knows its producer and its consumers.
+ */
+import { Attribute } from './attribute.js';
+import type { Tensor } from './tensor.js';
+import type { Preserved, TypeInfo } from './types.js';
+
+export interface Use {
+  readonly node: Node;
+  readonly index: number;
+}
+
+export class Value {
+  name: string;
+  type: TypeInfo | undefined;
+  /** ValueInfo doc string, if the value had one. */
+  docString: string | undefined;
+  metadataProps: [string, string][] | undefined;
+  preserved: Preserved | undefined;
+  /** Set for graph initializers: the constant the value holds. */
+  initializer: Tensor | undefined;
+  private producerNode: Node | null = null;
+  private producerIndex = -1;
+  private readonly useList = new Map<string, Use>();
+
+  constructor(name: string, type?: TypeInfo) {
+    this.name = name;
+    this.type = type;
+  }
+
+  producer(): Node | null {
+    return this.producerNode;
+  }
+
+  outputIndex(): number {
+    return this.producerIndex;
+  }
+
+  /** A snapshot: safe to mutate the graph while iterating it. */
+  uses(): Use[] {
+    return [...this.useList.values()];
+  }
+
+  get useCount(): number {
+    return this.useList.size;
+  }
+
+  /** Internal to the IR: called by Node only. */
+  _addUse(node: Node, index: number): void {
+    this.useList.set(useKey(node, index), { node, index });
+  }
+
+  /** Internal to the IR: called by Node only. */
+  _removeUse(node: Node, index: number): void {
+    this.useList.delete(useKey(node, index));
+  }
+
+  /** Internal to the IR: called by Node only. */
+  _setProducer(node: Node | null, index: number): void {
+    this.producerNode = node;
+    this.producerIndex = index;
+  }
+
+  /** Points every consumer of this value (and, unless told not to, the graph outputs) at `other`. */
+  replaceAllUsesWith(other: Value, options: { graphOutputs?: Graph } = {}): void {
+    if (other === this) return;
+    for (const use of this.uses()) use.node.setInput(use.index, other);
+    const graph = options.graphOutputs;
+    if (graph) {
+      for (let i = 0; i < graph.outputs.length; i++) if (graph.outputs[i] === this) graph.outputs[i] = other;
+    }
+  }
+}
+
+let nodeIds = 0;
+const nodeKeys = new WeakMap<Node, number>();
+function useKey(node: Node, index: number): string {
+  let id = nodeKeys.get(node);
+  if (id === undefined) {
+    id = ++nodeIds;
+    nodeKeys.set(node, id);
+  }
+  return `${id}:${index}`;
+}
+
+export interface NodeInit {
+  opType: string;
+  domain?: string;
+  name?: string;
+  overload?: string;
+  inputs?: readonly (Value | null)[];
+  /** Output values, or their names (new Values are made). */
+  outputs?: readonly (Value | string | null)[];
+  attributes?: readonly Attribute[];
+  docString?: string;
+}
+
+export class Node {
+  opType: string;
+  /** As written in the model; undefined and '' both mean the default ONNX domain. */
+  domain: string | undefined;
+  name: string | undefined;
+  overload: string | undefined;
+  docString: string | undefined;
+  metadataProps: [string, string][] | undefined;
+  preserved: Preserved | undefined;
+  readonly attributes = new Map<string, Attribute>();
+  /** The graph the node is in; set by Graph when the node is added. */
+  graph: Graph | undefined;
+  private inputList: (Value | null)[] = [];
+  private outputList: (Value | null)[] = [];
+
+  constructor(init: NodeInit) {
+    this.opType = init.opType;
+    this.domain = init.domain;
+    this.name = init.name;
+    this.overload = init.overload;
+    this.docString = init.docString;
+    for (const a of init.attributes ?? []) this.attributes.set(a.name, a);
+    for (const v of init.inputs ?? []) this.appendInput(v);
+    for (const o of init.outputs ?? []) {
+      const value = typeof o === 'string' ? new Value(o) : o;
+      this.appendOutput(value);
+    }
+  }
+
+  get domainName(): string {
+    return this.domain ?? '';
+  }
+
+  get inputs(): readonly (Value | null)[] {
+    return this.inputList;
+  }
+
+  get outputs(): readonly (Value | null)[] {
+    return this.outputList;
+  }
+
+  input(i: number): Value | null {
+    return this.inputList[i] ?? null;
+  }
+
+  output(i: number): Value {
+    const v = this.outputList[i];
+    if (!v) throw new Error(`${this.describe()}: no output ${i}`);
+    return v;
+  }
+
+  describe(): string {
+    return `${this.opType} node${this.name ? ` '${this.name}'` : ''}`;
+  }
+
+  setInput(index: number, value: Value | null): void {
+    const old = this.inputList[index];
+    if (old === value) return;
+    if (old) old._removeUse(this, index);
+    while (this.inputList.length <= index) this.inputList.push(null);
+    this.inputList[index] = value;
+    if (value) value._addUse(this, index);
+  }
+
+  appendInput(value: Value | null): void {
+    this.setInput(this.inputList.length, value);
+  }
+
+  /** Replaces the whole input list (uses updated). */
+  setInputs(values: readonly (Value | null)[]): void {
+    this.clearInputs();
+    for (const v of values) this.appendInput(v);
+  }
+
+  /** Drops trailing inputs beyond `count`. */
+  truncateInputs(count: number): void {
+    for (let i = this.inputList.length - 1; i >= count; i--) {
+      this.inputList[i]?._removeUse(this, i);
+      this.inputList.pop();
+    }
+  }
+
+  clearInputs(): void {
+    this.truncateInputs(0);
+  }
+
+  appendOutput(value: Value | null): void {
+    if (value) {
+      if (value.producer()) throw new Error(`value '${value.name}' already has a producer`);
+      value._setProducer(this, this.outputList.length);
+    }
+    this.outputList.push(value);
+  }
+
+  /** Replaces output i with a value that has no producer yet. */
+  setOutput(index: number, value: Value | null): void {
+    const old = this.outputList[index];
+    if (old) old._setProducer(null, -1);
+    if (value) {
+      if (value.producer()) throw new Error(`value '${value.name}' already has a producer`);
+      value._setProducer(this, index);
+    }
+    this.outputList[index] = value;
+  }
+
+  attr(name: string): Attribute | undefined {
+    return this.attributes.get(name);
+  }
+
+  setAttr(attr: Attribute): void {
+    this.attributes.set(attr.name, attr);
+  }
+
+  subgraphs(): Graph[] {
+    const out: Graph[] = [];
+    for (const a of this.attributes.values()) out.push(...a.graphs());
+    return out;
+  }
+}
+
+export interface GraphInit {
+  name?: string;
+  inputs?: Value[];
+  outputs?: Value[];
+  nodes?: Node[];
+  initializers?: Value[];
+}
+
+export class Graph {
+  name: string | undefined;
+  docString: string | undefined;
+  metadataProps: [string, string][] | undefined;
+  preserved: Preserved | undefined;
+  inputs: Value[];
+  outputs: Value[];
+  /** Initializers by name, in file order. */
+  readonly initializers = new Map<string, Value>();
+  /** Values that carry a value_info entry, in file order. */
+  valueInfo: Value[] = [];
+  /** The node whose attribute holds this graph, for subgraphs. */
+  parentNode: Node | undefined;
+  private readonly nodeSet = new Set<Node>();
+
+  constructor(init: GraphInit = {}) {
+    this.name = init.name;
+    this.inputs = init.inputs ?? [];
+    this.outputs = init.outputs ?? [];
+    for (const v of init.initializers ?? []) this.addInitializer(v);
+    for (const n of init.nodes ?? []) this.append(n);
+  }
+
+  get nodes(): IterableIterator<Node> {
+    return this.nodeSet.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<Node> {
+    return this.nodeSet.values();
+  }
+
+  get nodeCount(): number {
+    return this.nodeSet.size;
+  }
+
+  has(node: Node): boolean {
+    return this.nodeSet.has(node);
+  }
+
+  append(...nodes: Node[]): void {
+    for (const node of nodes) {
+      if (node.graph && node.graph !== this) throw new Error(`${node.describe()} belongs to another graph`);
+      node.graph = this;
+      this.nodeSet.add(node);
+    }
+  }
+
+  /** Inserts nodes just before `ref` (O(n): for many insertions append, then `sortTopologically`). */
+  insertBefore(ref: Node, ...nodes: Node[]): void {
+    this.insertAt(ref, nodes, false);
+  }
+
+  insertAfter(ref: Node, ...nodes: Node[]): void {
+    this.insertAt(ref, nodes, true);
+  }
+
+  private insertAt(ref: Node, nodes: Node[], after: boolean): void {
+    if (!this.nodeSet.has(ref)) throw new Error(`${ref.describe()} is not in this graph`);
+    const order = [...this.nodeSet];
+    const at = order.indexOf(ref) + (after ? 1 : 0);
+    for (const n of nodes) {
+      n.graph = this;
+    }
+    order.splice(at, 0, ...nodes);
+    this.reorder(order);
+  }
+
+  /** Replaces the node order; the set of nodes must stay the same. */
+  reorder(order: Node[]): void {
+    if (order.length !== new Set(order).size) throw new Error('reorder: a node is listed twice');
+    this.nodeSet.clear();
+    for (const n of order) {
+      n.graph = this;
+      this.nodeSet.add(n);
+    }
+  }
+
+  /**
+   * Removes nodes and unregisters their input uses. With `safe` (the default)
+   * it refuses, changing nothing, when an output of a removed node is still used
+   * by a node that stays, or is a graph output.
+   */
+  remove(nodes: Node | readonly Node[], options: { safe?: boolean } = {}): void {
+    const list = Array.isArray(nodes) ? (nodes as Node[]) : [nodes as Node];
+    const removing = new Set(list);
+    if (options.safe !== false) {
+      const outputs = new Set(this.outputs);
+      for (const node of list) {
+        if (!this.nodeSet.has(node)) throw new Error(`${node.describe()} is not in this graph`);
+        for (const out of node.outputs) {
+          if (!out) continue;
+          if (outputs.has(out)) throw new Error(`cannot remove ${node.describe()}: '${out.name}' is a graph output`);
+          for (const use of out.uses()) {
+            if (!removing.has(use.node) && !isInside(use.node, removing)) {
+              throw new Error(`cannot remove ${node.describe()}: '${out.name}' is used by ${use.node.describe()}`);
+            }
+          }
+        }
+      }
+    }
+    for (const node of list) {
+      node.clearInputs();
+      detachSubgraphUses(node);
+      this.nodeSet.delete(node);
+      node.graph = undefined;
+    }
+  }
+
+  addInitializer(value: Value): Value {
+    if (!value.initializer) throw new Error(`initializer '${value.name}' has no tensor`);
+    this.initializers.set(value.name, value);
+    return value;
+  }
+
+  /** Removes an initializer that nothing uses any more; returns whether it did. */
+  removeInitializerIfUnused(name: string): boolean {
+    const value = this.initializers.get(name);
+    if (!value || value.useCount > 0 || this.outputs.includes(value) || this.inputs.includes(value)) return false;
+    this.initializers.delete(name);
+    return true;
+  }
+
+  /** This graph's nodes, then those of every subgraph nested in them, depth first. */
+  *allNodes(): Generator<Node> {
+    for (const node of this.nodes) {
+      yield node;
+      for (const g of node.subgraphs()) yield* g.allNodes();
+    }
+  }
+
+  /** This graph and every graph nested in it. */
+  *allGraphs(): Generator<Graph> {
+    yield this;
+    for (const node of this.nodes) for (const g of node.subgraphs()) yield* g.allGraphs();
+  }
+}
+
+function isInside(node: Node, ancestors: Set<Node>): boolean {
+  let graph = node.graph;
+  while (graph?.parentNode) {
+    if (ancestors.has(graph.parentNode)) return true;
+    graph = graph.parentNode.graph;
+  }
+  return false;
+}
+
+/** Uses of outer values by a removed node's subgraphs go with it. */
+function detachSubgraphUses(node: Node): void {
+  for (const g of node.subgraphs()) for (const inner of g.allNodes()) inner.clearInputs();
+}
+
+export { Attribute };
