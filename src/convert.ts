@@ -1,34 +1,38 @@
 /** Converting model files: load, run the requested conversion, save next to nothing it read. */
 import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { ConversionDef, ConversionSummary } from './conversion-def.js';
 import type { Model } from './ir/model.js';
 import { OnnxpressError } from './io/errors.js';
 import { loadModel } from './io/load.js';
 import { saveModel, type SaveResult } from './io/save.js';
 
-export interface ConversionSummary {
-  kind: string;
-  /** Free-form counts and notes a conversion reports (what it converted, kept, skipped and why). */
-  [key: string]: unknown;
-}
+const NONE: ConversionDef = {
+  name: 'none',
+  describe: 're-save the model unchanged (lossless)',
+  options: {},
+  run: () => ({ kind: 'none', modified: false }),
+};
 
-export type Conversion = (model: Model, options: Record<string, unknown>) => ConversionSummary;
-
-const conversions = new Map<string, Conversion>([['none', () => ({ kind: 'none' })]]);
+const conversions = new Map<string, ConversionDef>([[NONE.name, NONE]]);
 
 /** Makes a conversion available to `convert --to NAME` and pipelines. */
-export function registerConversion(name: string, conversion: Conversion): void {
-  conversions.set(name, conversion);
+export function registerConversion(def: ConversionDef): void {
+  conversions.set(def.name, def);
 }
 
 export function conversionNames(): string[] {
   return [...conversions.keys()];
 }
 
+export function conversionDefs(): ConversionDef[] {
+  return [...conversions.values()];
+}
+
 export function convertModel(model: Model, to: string, options: Record<string, unknown> = {}): ConversionSummary {
   const conversion = conversions.get(to);
   if (!conversion) throw new OnnxpressError('E_USAGE', `unknown conversion '${to}' (known: ${conversionNames().join(', ')})`);
-  return conversion(model, options);
+  return conversion.run(model, options);
 }
 
 export interface ConvertFileResult {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OnnxpressError } from '../io/errors.js';
+import '../conversions.js';
 import { buildCli } from './commands.js';
 import { EXIT_ERROR, reportError } from './output.js';
 
