@@ -32,6 +32,8 @@ export interface SaveOptions {
   externalFileName?: string;
   /** Files that must never be written over (the CLI passes its inputs). */
   protect?: readonly string[];
+  /** The size above which weights are split out automatically (protobuf's limit; lower in tests). */
+  protobufLimit?: number;
 }
 
 export interface SaveResult {
@@ -155,12 +157,13 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
     },
   });
 
+  const limit = options.protobufLimit ?? PROTOBUF_LIMIT;
   let msg = serializeModel(model, context(plan));
-  if (!plan && encodedSize(msg) > PROTOBUF_LIMIT) {
+  if (!plan && encodedSize(msg) > limit) {
     plan = planExternal(tensors, DEFAULT_EXTERNAL_THRESHOLD);
     msg = serializeModel(model, context(plan));
   }
-  if (encodedSize(msg) > PROTOBUF_LIMIT) {
+  if (encodedSize(msg) > limit) {
     throw new OnnxpressError('E_TOO_LARGE', 'the model graph alone passes protobuf 2 GiB limit even with weights stored externally', { file: outPath });
   }
 

@@ -155,9 +155,11 @@ export class WireReader {
         if (this.pos + 8 > this.end) throw new WireError('truncated fixed64', this.pos);
         this.pos += 8;
         return;
-      case WIRE_LEN:
-        this.pos += this.lengthDelimited();
+      case WIRE_LEN: {
+        const len = this.lengthDelimited();
+        this.pos += len;
         return;
+      }
       case WIRE_FIXED32:
         if (this.pos + 4 > this.end) throw new WireError('truncated fixed32', this.pos);
         this.pos += 4;

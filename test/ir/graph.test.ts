@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { Attribute } from '../../src/ir/attribute.js';
+import { DataType } from '../../src/ir/dtypes.js';
+import { Graph, Node, Value } from '../../src/ir/graph.js';
+import { sortTopologically, topologicalOrder } from '../../src/ir/toposort.js';
+import { ModelBuilder } from '../../src/testing/builder.js';
+
+describe('graph IR', () => {
+  it('tracks producers and uses through the mutation API', () => {
+    const b = new ModelBuilder();
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const y = b.node('Relu', [x]);
+    const z = b.node('Add', [y, y]);
+    expect(y.producer()?.opType).toBe('Relu');
+    expect(y.outputIndex()).toBe(0);
+    expect(y.uses().map((u) => u.index)).toEqual([0, 1]);
+    const add = z.producer()!;
+    add.setInput(1, x);
+    expect(y.uses()).toEqual([{ node: add, index: 0 }]);
+    expect(x.uses().map((u) => [u.node.opType, u.index])).toEqual([
+      ['Relu', 0],
+      ['Add', 1],
+    ]);
+  });
+
+  it('replaceAllUsesWith moves every use and, when asked, graph outputs', () => {
+    const b = new ModelBuilder();
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const y = b.node('Relu', [x]);
+    const z = b.node('Neg', [y]);
+    b.output(y);
+    b.output(z);
+    const w = b.node('Abs', [x]);
+    for (const use of y.uses()) expect(use.node.opType).toBe('Neg');
+    y.replaceAllUsesWith(w, { graphOutputs: b.graph });
+    expect(y.useCount).toBe(0);
+    expect(z.producer()!.input(0)).toBe(w);
+    expect(b.graph.outputs[0]).toBe(w);
+  });
+
+  it('uses() is a snapshot, so a pass may rewrite while iterating', () => {
+    const b = new ModelBuilder();
+    const x = b.input('x', DataType.FLOAT, [2]);
+    for (let i = 0; i < 5; i++) b.node('Relu', [x]);
+    const replacement = new Value('x2');
+    for (const use of x.uses()) use.node.setInput(use.index, replacement);
+    expect(x.useCount).toBe(0);
+    expect(replacement.useCount).toBe(5);
+  });
+
+  it('safe removal refuses, changing nothing, while an output is still used or is a graph output', () => {
+    const b = new ModelBuilder();
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const y = b.node('Relu', [x]);
+    const z = b.node('Neg', [y]);
+    b.output(z);
+    const relu = y.producer()!;
+    const neg = z.producer()!;
+    expect(() => b.graph.remove(relu)).toThrow(/used by Neg/);
+    expect(b.graph.nodeCount).toBe(2);
+    expect(x.useCount).toBe(1);
+    expect(() => b.graph.remove(neg)).toThrow(/graph output/);
+    // Removing a producer together with its only consumer is fine once the output is rerouted.
+    b.graph.outputs[0] = x;
+    b.graph.remove([relu, neg]);
+    expect(b.graph.nodeCount).toBe(0);
+    expect(x.useCount).toBe(0);
+  });
+
+  it('removes a node that owns a subgraph together with the subgraph uses of outer values', () => {
+    const b = new ModelBuilder();
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const cond = b.input('c', DataType.BOOL, []);
+    const thenGraph = new Graph({ name: 'then' });
+    const inner = new Node({ opType: 'Relu', inputs: [x], outputs: ['t'] });
+    thenGraph.append(inner);
+    thenGraph.outputs.push(inner.output(0));
+    const elseGraph = new Graph({ name: 'else' });
+    const inner2 = new Node({ opType: 'Neg', inputs: [x], outputs: ['e'] });
+    elseGraph.append(inner2);
+    elseGraph.outputs.push(inner2.output(0));
+    const ifNode = new Node({ opType: 'If', inputs: [cond], outputs: ['r'], attributes: [Attribute.graph('then_branch', thenGraph), Attribute.graph('else_branch', elseGraph)] });
+    thenGraph.parentNode = ifNode;
+    elseGraph.parentNode = ifNode;
+    b.graph.append(ifNode);
+    expect(x.useCount).toBe(2);
+    expect([...b.graph.allNodes()].map((n) => n.opType)).toEqual(['If', 'Relu', 'Neg']);
+    b.graph.remove(ifNode);
+    expect(x.useCount).toBe(0);
+    expect(cond.useCount).toBe(0);
+  });
+
+  it('sorts topologically, stably, counting reads inside subgraphs', () => {
+    const g = new Graph();
+    const x = new Value('x');
+    g.inputs.push(x);
+    const a = new Node({ opType: 'A', inputs: [x], outputs: ['a'] });
+    const bNode = new Node({ opType: 'B', inputs: [a.output(0)], outputs: ['b'] });
+    const c = new Node({ opType: 'C', inputs: [x], outputs: ['c'] });
+    // D reads b only inside its subgraph.
+    const body = new Graph();
+    const inner = new Node({ opType: 'Identity', inputs: [bNode.output(0)], outputs: ['i'] });
+    body.append(inner);
+    body.outputs.push(inner.output(0));
+    const d = new Node({ opType: 'D', inputs: [], outputs: ['d'], attributes: [Attribute.graph('body', body)] });
+    g.append(d, bNode, c, a);
+    const order = topologicalOrder(g).map((n) => n.opType);
+    expect(order.indexOf('A')).toBeLessThan(order.indexOf('B'));
+    expect(order.indexOf('B')).toBeLessThan(order.indexOf('D'));
+    // C has no dependencies: it keeps its relative place among the nodes that were ready.
+    expect(order).toEqual(['C', 'A', 'B', 'D']);
+    sortTopologically(g);
+    expect([...g.nodes].map((n) => n.opType)).toEqual(order);
+  });
+
+  it('names a node on a cycle', () => {
+    const g = new Graph();
+    const a = new Node({ opType: 'A', outputs: ['a'] });
+    const bNode = new Node({ opType: 'B', inputs: [a.output(0)], outputs: ['b'] });
+    a.appendInput(bNode.output(0));
+    g.append(a, bNode);
+    expect(() => topologicalOrder(g)).toThrow(/cycle through [AB] node/);
+  });
+
+  it('insertBefore and insertAfter place nodes exactly', () => {
+    const g = new Graph();
+    const n1 = new Node({ opType: 'N1' });
+    const n2 = new Node({ opType: 'N2' });
+    g.append(n1, n2);
+    g.insertBefore(n2, new Node({ opType: 'Mid' }));
+    g.insertAfter(n2, new Node({ opType: 'End' }));
+    g.insertBefore(n1, new Node({ opType: 'Start' }));
+    expect([...g.nodes].map((n) => n.opType)).toEqual(['Start', 'N1', 'Mid', 'N2', 'End']);
+  });
+});
