@@ -2,7 +2,7 @@
  * Writing models: IR -> protobuf messages -> a streamed file, through a
  * temporary file renamed into place, with optional external data.
  */
-import { closeSync, copyFileSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Model } from '../ir/model.js';
 import type { Tensor } from '../ir/tensor.js';
@@ -70,6 +70,7 @@ function writeAtomically(target: string, write: (sink: FileSink) => void): numbe
   const temp = tempPathFor(target);
   let fd: number | undefined;
   try {
+    mkdirSync(dirname(target), { recursive: true });
     fd = openSync(temp, 'wx');
     const sink = new FileSink(fd);
     write(sink);
