@@ -5,7 +5,7 @@ import { OnnxpressError, messageOf } from './errors.js';
 
 const CHUNK = 64 * 1024 * 1024;
 
-export function readBytes(path: string): Buffer {
+export function readBytes(path: string, chunkSize = CHUNK): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -23,7 +23,7 @@ export function readBytes(path: string): Buffer {
     const buf = Buffer.allocUnsafe(stat.size);
     let at = 0;
     while (at < stat.size) {
-      const n = readSync(fd, buf, at, Math.min(CHUNK, stat.size - at), at);
+      const n = readSync(fd, buf, at, Math.min(chunkSize, stat.size - at), at);
       if (n === 0) break;
       at += n;
     }
