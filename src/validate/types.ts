@@ -1,0 +1,299 @@
+/**
+ * The typed result of a validation run, and of a summary of many runs.
+ *
+ * These are the shapes written to report.json (docs/report-schema.md documents every field).
+ * The runner fills a `ValidationRun` with what it measured; `buildValidationResult` (result.ts)
+ * derives the rest (latency statistics, threshold checks, op differences, notes).
+ */
+
+/** Bumped only when a field is removed or changes meaning; adding fields keeps it. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type ConversionKind = 'fp16' | 'int8' | 'other';
+
+/** Metric names accepted by `--threshold NAME=VALUE`. */
+export type MetricName =
+  | 'cosine'
+  | 'top1'
+  | 'top5'
+  | 'max-abs'
+  | 'mean-abs'
+  | 'rmse'
+  | 'max-rel'
+  | 'snr'
+  | 'nan'
+  | 'accuracy-drop'
+  | 'latency-ratio';
+
+/** `min`: the actual value must be >= limit; `max`: it must be <= limit. */
+export type ThresholdDirection = 'min' | 'max';
+
+export interface Threshold {
+  metric: MetricName;
+  limit: number;
+  direction: ThresholdDirection;
+  /** Only for per-output metrics: restrict the check to this output (otherwise every output is checked). */
+  output?: string;
+  source: 'default' | 'user';
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'skipped';
+
+export interface ThresholdCheck {
+  /** Stable key, unique within a result: `cosine@logits`, `accuracy-drop`, `latency-ratio`. */
+  id: string;
+  metric: MetricName;
+  output?: string;
+  direction: ThresholdDirection;
+  limit: number;
+  /** null when skipped (the metric does not exist for this output or run). May be +-Infinity (snr). */
+  actual: number | null;
+  status: CheckStatus;
+  source: 'default' | 'user';
+  /** One human sentence, e.g. "cosine of logits = 0.99982 >= 0.999". */
+  message: string;
+}
+
+export interface NonFiniteCounts {
+  baseline: number;
+  candidate: number;
+}
+
+/** What `compareOutputs` measures on one output tensor (definitions in docs/validation.md). */
+export interface OutputMetrics {
+  /** Number of elements in the tensor. */
+  elements: number;
+  /** Elements where both values are finite; the error metrics below are computed over these only. */
+  compared: number;
+  maxAbs: number;
+  meanAbs: number;
+  rmse: number;
+  /** max |b - c| / max(|b|, relFloor). */
+  maxRel: number;
+  /** The denominator floor used for maxRel. */
+  relFloor: number;
+  /** Cosine similarity of the flattened tensors; 1 when both are all zero, 0 when only one is. */
+  cosine: number;
+  /** 10*log10(sum b^2 / sum (b-c)^2); +Infinity when identical, -Infinity when b is all zero and c is not. */
+  snrDb: number;
+  /** Fraction of rows (all but the last axis) whose argmax agrees; absent unless floating point with last dim >= 2. */
+  top1?: number;
+  /** Fraction of rows whose top-5 index sets are equal; absent unless floating point with last dim > 5. */
+  top5?: number;
+  /** Number of rows top1/top5 were computed over (product of all dims but the last). */
+  rows?: number;
+  nan: NonFiniteCounts;
+  /** +Inf and -Inf together. */
+  inf: NonFiniteCounts;
+  /**
+   * Positions where at least one side is non-finite and the two differ (NaN equals NaN here).
+   * This is what the `nan` threshold limits.
+   */
+  nonFiniteMismatch: number;
+}
+
+export interface OutputComparison {
+  name: string;
+  dims: number[];
+  /** Element type names as onnxruntime reports them: 'float32', 'float16', 'int64', ... */
+  baselineType: string;
+  candidateType: string;
+  metrics: OutputMetrics;
+}
+
+/** Top-1 accuracy of one model against the labels (see `accuracy` in metrics.ts). */
+export interface AccuracyScore {
+  correct: number;
+  /** Labelled rows counted (rows whose label is negative are ignored). */
+  count: number;
+  /** correct / count (0 when count is 0). */
+  accuracy: number;
+}
+
+export interface AccuracyComparison {
+  /** The output whose argmax over the last axis is the prediction. */
+  output: string;
+  /** Where the labels came from (a path), for the reader. */
+  labels: string;
+  baseline: AccuracyScore;
+  candidate: AccuracyScore;
+  /** baseline.accuracy - candidate.accuracy (positive = the candidate is worse). */
+  drop: number;
+}
+
+export interface ParameterBytes {
+  /** Lower-case ONNX type name: 'float', 'float16', 'int8', 'uint8', 'int64', ... */
+  dtype: string;
+  /** Elements across all initializers (and Constant nodes) of this type. */
+  count: number;
+  /** Bytes of raw storage (packed sub-byte types count their packed size). */
+  bytes: number;
+}
+
+export interface SessionStats {
+  /** Wall time of InferenceSession.create, in milliseconds. */
+  createMs: number;
+  /**
+   * Peak resident set size of the child process that ran this model (Node + onnxruntime + session + all
+   * inference), from process.resourceUsage().maxRSS, in bytes.
+   */
+  peakRssBytes: number;
+  /** Resident set size of the child just before the session was created, in bytes (the fixed cost of Node). */
+  rssBeforeLoadBytes?: number;
+}
+
+export interface ModelReport {
+  /** Display name (a file's base name, or the pipeline's variant name). */
+  name: string;
+  path: string;
+  /** Size on disk: the model file plus its external data files. */
+  fileBytes: number;
+  /** The part of fileBytes that is in external data files (0 when none). */
+  externalDataBytes: number;
+  /** Parameter storage by element type, largest first. */
+  parameters: ParameterBytes[];
+  /** Op histogram; keys are `OpType` for the default domain and `domain::OpType` otherwise. */
+  ops: Record<string, number>;
+  /** Absent when the model was not run (size-only report). */
+  session?: SessionStats;
+}
+
+export interface OpCountChange {
+  op: string;
+  baseline: number;
+  candidate: number;
+  /** candidate - baseline. */
+  delta: number;
+}
+
+export interface LatencySummary {
+  /** One latency per round in milliseconds, in round order (round i of baseline pairs with round i of candidate). */
+  samplesMs: number[];
+  mean: number;
+  stdev: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+export interface RatioEstimate {
+  /** Median of the per-round ratios. */
+  median: number;
+  /** Percentile-bootstrap confidence interval of that median, [low, high], at `bootstrap.confidence` (0.95 by default). */
+  ci: [number, number];
+}
+
+export interface LatencyComparison {
+  warmupRuns: number;
+  rounds: number;
+  /** Rounds alternate which model runs first: even rounds baseline first, odd rounds candidate first. */
+  interleaved: true;
+  baseline: LatencySummary;
+  candidate: LatencySummary;
+  /** Per round candidate/baseline; below 1 means the candidate is faster. The `latency-ratio` threshold reads `.median`. */
+  ratio: RatioEstimate;
+  /** Per round baseline/candidate; above 1 means the candidate is faster. */
+  speedup: RatioEstimate;
+  bootstrap: { resamples: number; seed: number; confidence: number };
+}
+
+export interface RunEnvironment {
+  /** The execution provider that ran both models, e.g. 'cpu'. */
+  executionProvider: string;
+  onnxruntimeVersion: string;
+  intraOpNumThreads: number;
+  interOpNumThreads: number;
+  graphOptimizationLevel?: string;
+  nodeVersion: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cpuCount: number;
+}
+
+export interface InputTensorInfo {
+  name: string;
+  dims: number[];
+  type: string;
+}
+
+export interface InputProvenance {
+  /** 'test-data': an ONNX test_data_set folder; 'random': generated; 'files': user-supplied tensors. */
+  source: 'test-data' | 'random' | 'files';
+  /** A path or a sentence saying how the inputs were made. */
+  description: string;
+  /** The seed of generated inputs. */
+  seed?: number;
+  tensors: InputTensorInfo[];
+}
+
+/** What the runner measured; `buildValidationResult` turns it into a `ValidationResult`. */
+export interface ValidationRun {
+  kind: ConversionKind;
+  environment: RunEnvironment;
+  inputs: InputProvenance;
+  baseline: ModelReport;
+  candidate: ModelReport;
+  outputs: OutputComparison[];
+  accuracy?: Omit<AccuracyComparison, 'drop'>;
+  /** Raw interleaved timings, one per round and model (equal lengths). */
+  latency?: { warmupRuns: number; baselineMs: number[]; candidateMs: number[] };
+}
+
+export interface ToolInfo {
+  name: 'onnxpress';
+  version: string;
+}
+
+export interface ValidationResult {
+  schema: 'onnxpress/validation';
+  schemaVersion: number;
+  tool: ToolInfo;
+  /** ISO 8601 time the result was built. */
+  createdAt: string;
+  kind: ConversionKind;
+  /** True when no threshold check failed. */
+  passed: boolean;
+  environment: RunEnvironment;
+  inputs: InputProvenance;
+  baseline: ModelReport;
+  candidate: ModelReport;
+  /** Ops whose count differs between the two models, sorted by op name. */
+  opDiff: OpCountChange[];
+  outputs: OutputComparison[];
+  accuracy?: AccuracyComparison;
+  latency?: LatencyComparison;
+  /** The thresholds in force (defaults for the kind, overridden by the user's). */
+  thresholds: Threshold[];
+  checks: ThresholdCheck[];
+  /** Sentences the reader must see (e.g. that a CPU run of an FP16 model computes in float32). */
+  notes: string[];
+}
+
+export type SummaryEntryStatus = 'pass' | 'fail' | 'error';
+
+export interface SummaryEntry {
+  model: string;
+  variant: string;
+  status: SummaryEntryStatus;
+  /** Present unless status is 'error'. */
+  result?: ValidationResult;
+  /** Present when status is 'error': the run could not complete. */
+  error?: { message: string; code?: string };
+}
+
+export interface ValidationSummary {
+  schema: 'onnxpress/summary';
+  schemaVersion: number;
+  tool: ToolInfo;
+  createdAt: string;
+  title: string;
+  /** True when every entry passed. */
+  passed: boolean;
+  entries: SummaryEntry[];
+}
+
+/** Anything the report writers render. */
+export type ReportDocument = ValidationResult | ValidationSummary;
