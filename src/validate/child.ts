@@ -1,0 +1,221 @@
+/**
+ * The parent's handle on a session worker (session-worker.ts): one child process per model, started with execa,
+ * driven over IPC one request at a time. When the process dies (an ONNX Runtime abort, an out-of-memory kill) the
+ * request in flight fails with an E_RUNTIME error naming the model, and the parent carries on.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { OnnxpressError } from '../io/errors.js';
+import type { OutputFile, ParentMessage, SessionSettings, TensorFile, WorkerMessage } from './protocol.js';
+
+/** The compiled worker: beside this file in dist/, or in dist/ when this file runs from src/ (tests). */
+export function workerScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const sibling = join(here, 'session-worker.js');
+  if (existsSync(sibling)) return sibling;
+  const built = resolve(here, '../../dist/validate/session-worker.js');
+  if (existsSync(built)) return built;
+  throw new OnnxpressError('E_RUNTIME', `the session worker ${sibling} is missing; build onnxpress (npm run build)`);
+}
+
+export interface LoadInfo {
+  createMs: number;
+  rssBeforeLoadBytes: number;
+  inputNames: string[];
+  outputNames: string[];
+}
+
+export interface RunReply {
+  ms: number;
+  outputs?: OutputFile[];
+}
+
+const WORKER_OPTIONS = {
+  ipc: true,
+  serialization: 'json',
+  stdin: 'ignore',
+  stdout: 'ignore',
+  stderr: 'pipe',
+  buffer: false,
+  reject: false,
+  cleanup: true,
+} as const;
+
+/** An error the worker reported (the process is still alive): `detail` is ONNX Runtime's own message. */
+export class WorkerError extends OnnxpressError {
+  constructor(
+    readonly stage: 'load' | 'run' | 'stats',
+    readonly detail: string,
+    message: string,
+    file: string,
+  ) {
+    super('E_RUNTIME', message, { file });
+  }
+}
+
+type Waiter = { accept: (m: WorkerMessage) => void; fail: (e: Error) => void; doing: string };
+
+const STDERR_KEEP = 16 * 1024;
+
+export class SessionProcess {
+  onnxruntimeVersion = 'unknown';
+  private readonly subprocess: ResultPromise<typeof WORKER_OPTIONS>;
+  private waiter: Waiter | undefined;
+  private readonly ready: Promise<void>;
+  private nextId = 1;
+  private stderrTail = '';
+  private exit: { code: number | null; signal: string | null } | undefined;
+
+  /**
+   * Starts the worker for one model. `label` names the model in errors ("baseline", "candidate");
+   * `crashHint` is added to the message when the process dies.
+   */
+  constructor(
+    readonly label: string,
+    readonly modelPath: string,
+    private readonly crashHint?: string,
+  ) {
+    this.subprocess = execa(process.execPath, [workerScript()], WORKER_OPTIONS);
+    this.subprocess.catch(() => undefined);
+    this.subprocess.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP);
+    });
+    this.subprocess.on('message', (message: WorkerMessage) => this.onMessage(message));
+    this.subprocess.on('exit', (code, signal) => this.onExit(code, signal));
+    this.ready = this.expect('starting ONNX Runtime for', 'ready').then((m) => {
+      if (m.type === 'ready') this.onnxruntimeVersion = m.onnxruntimeVersion;
+    });
+    // A worker killed before anyone asked it to load must not become an unhandled rejection; load() still sees it.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Resolves once the worker has started and loaded onnxruntime-node. */
+  started(): Promise<void> {
+    return this.ready;
+  }
+
+  /** Reads the input samples and creates the session. */
+  async load(settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
+    await this.ready;
+    const reply = this.expect('creating a session for', 'loaded');
+    this.post({ type: 'load', ...settings, samples });
+    const m = await reply;
+    if (m.type !== 'loaded') throw new Error('unreachable');
+    return { createMs: m.createMs, rssBeforeLoadBytes: m.rssBeforeLoadBytes, inputNames: m.inputNames, outputNames: m.outputNames };
+  }
+
+  /** Runs one sample; with `output`, the worker writes the outputs to `output.dir` and says where. */
+  async run(sample: number, output?: { dir: string; prefix: string }): Promise<RunReply> {
+    const id = this.nextId++;
+    const reply = this.expect(`running sample ${sample} of`, 'ran');
+    this.post({ type: 'run', id, sample, ...(output ? { outputDir: output.dir, outputPrefix: output.prefix } : {}) });
+    const m = await reply;
+    if (m.type !== 'ran') throw new Error('unreachable');
+    return { ms: m.ms, ...(m.outputs ? { outputs: m.outputs } : {}) };
+  }
+
+  /** Peak resident set size of the worker so far, in bytes. */
+  async peakRss(): Promise<number> {
+    const id = this.nextId++;
+    const reply = this.expect('reading the memory use of', 'stats');
+    this.post({ type: 'stats', id });
+    const m = await reply;
+    if (m.type !== 'stats') throw new Error('unreachable');
+    return m.peakRssBytes;
+  }
+
+  /** Asks the worker to exit and waits for it; kills it if it does not go within `graceMs`. */
+  async close(graceMs = 5000): Promise<void> {
+    if (this.exit) return;
+    try {
+      this.subprocess.send({ type: 'close' } satisfies ParentMessage);
+    } catch {
+      // The channel is already closed: the process is on its way out.
+    }
+    const timer = setTimeout(() => this.subprocess.kill('SIGKILL'), graceMs);
+    await this.subprocess;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    if (!this.exit) this.subprocess.kill('SIGKILL');
+  }
+
+  private post(message: ParentMessage): void {
+    try {
+      this.subprocess.send(message);
+    } catch (e) {
+      this.failWaiter(this.crashError(this.waiter?.doing ?? 'talking to', e));
+    }
+  }
+
+  private expect(doing: string, type: WorkerMessage['type']): Promise<WorkerMessage> {
+    if (this.exit) return Promise.reject(this.crashError(doing));
+    if (this.waiter) return Promise.reject(new Error(`${this.label}: a request is already in flight`));
+    return new Promise<WorkerMessage>((accept, fail) => {
+      this.waiter = {
+        doing,
+        fail,
+        accept: (m) => {
+          if (m.type === 'error') fail(this.workerError(m));
+          else if (m.type !== type) fail(new OnnxpressError('E_RUNTIME', `${this.label} worker answered '${m.type}' to a '${type}' request`));
+          else accept(m);
+        },
+      };
+    });
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.accept(message);
+  }
+
+  private failWaiter(error: Error): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.fail(error);
+  }
+
+  private onExit(code: number | null, signal: string | null): void {
+    this.exit = { code, signal };
+    if (this.waiter) this.failWaiter(this.crashError(this.waiter.doing));
+  }
+
+  private workerError(m: Extract<WorkerMessage, { type: 'error' }>): WorkerError {
+    const what = m.stage === 'load' ? 'cannot create an ONNX Runtime session for' : m.stage === 'run' ? 'ONNX Runtime failed to run' : 'failed on';
+    const detail = oneLine(m.message);
+    return new WorkerError(m.stage, detail, `${what} the ${this.label} model: ${detail}`, this.modelPath);
+  }
+
+  private crashError(doing: string, cause?: unknown): OnnxpressError {
+    const how = this.exit
+      ? this.exit.signal
+        ? `was killed by ${this.exit.signal}`
+        : `exited with code ${this.exit.code}`
+      : 'stopped answering';
+    const detail = lastErrorLine(this.stderrTail);
+    const message =
+      `ONNX Runtime crashed while ${doing} the ${this.label} model: its process ${how}` +
+      `${detail ? ` (${detail})` : ''}${this.crashHint ? `. ${this.crashHint}` : ''}`;
+    return new OnnxpressError('E_RUNTIME', message, { file: this.modelPath, cause });
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The most telling line of a crashed process's stderr: the last one that mentions an error, else the last one. */
+function lastErrorLine(stderr: string): string | undefined {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/\u001b\[[0-9;]*m/g, '').trim())
+    // Native stack frames, V8's GC trace and section markers say nothing a user can act on.
+    .filter((l) => l !== '' && !/^\d+: 0x[0-9a-f]+/i.test(l) && !/^\[\d+:0x[0-9a-f]+\]/i.test(l) && !/^<---.*--->$/.test(l) && !/^-+ .* -+$/.test(l));
+  const telling = [...lines].reverse().find((l) => /error|abort|fatal|terminate|exception/i.test(l));
+  const line = telling ?? lines[lines.length - 1];
+  return line && line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}

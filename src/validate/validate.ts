@@ -1,0 +1,442 @@
+/**
+ * Validating a candidate model against its baseline: run both in ONNX Runtime (each in its own process) on the same
+ * inputs, compare every output, score accuracy against labels, optionally time them interleaved, and build the
+ * typed result (types.ts) that the report writers render.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DataType, dataTypeInfo, type TypedArray } from '../ir/dtypes.js';
+import { bfloat16ToFloat32, float16ToFloat32 } from '../ir/float16.js';
+import type { Model } from '../ir/model.js';
+import type { Tensor } from '../ir/tensor.js';
+import { elemTypeOf } from '../ir/types.js';
+import { OnnxpressError } from '../io/errors.js';
+import { loadModel } from '../io/load.js';
+import { SessionProcess, WorkerError, type LoadInfo } from './child.js';
+import { adaptForCandidate, describeInputSet, loadInputs, modelInputs, type InputSample, type InputSet } from './inputs.js';
+import { parseTypeName } from './json-input.js';
+import { readLabels } from './labels.js';
+import { accuracy, compareOutputs, type NumericArray } from './metrics.js';
+import { describeModel } from './model-report.js';
+import type { OutputFile, SessionSettings, TensorFile } from './protocol.js';
+import { buildValidationResult, describeHost } from './result.js';
+import type { BootstrapOptions } from './stats.js';
+import { synthesizeInputs } from './synthesize.js';
+import { resolveThresholds } from './thresholds.js';
+import type { ConversionKind, ModelReport, OutputComparison, Threshold, ValidationResult, ValidationRun } from './types.js';
+
+export const DEFAULT_THREADS = 2;
+export const DEFAULT_WARMUP = 5;
+export const DEFAULT_ITERATIONS = 50;
+
+export interface LatencyOptions {
+  /** Untimed rounds first; default 5. */
+  warmup?: number;
+  /** Timed rounds (each runs both models once); default 50. */
+  iterations?: number;
+}
+
+export interface ValidateProgress {
+  phase: 'load' | 'outputs' | 'warmup' | 'latency';
+  done: number;
+  total: number;
+}
+
+export interface ValidateOptions {
+  /** Path of the reference model. */
+  baseline: string;
+  /** Path of the model under test. */
+  candidate: string;
+  /** Names in reports; default: the file names. */
+  baselineName?: string;
+  candidateName?: string;
+  /** Input files and folders (see loadInputs), or a ready input set; absent: inputs are synthesized. */
+  inputs?: readonly string[] | InputSet;
+  /** Synthesized inputs: number of samples (default 1); with input files, keeps only the first N samples. */
+  samples?: number;
+  /** Synthesized inputs: the seed (default 0). */
+  seed?: number;
+  /** Synthesized inputs: values of symbolic dims by name. */
+  dims?: Readonly<Record<string, number>>;
+  /** A labels file: top-1 accuracy of both models' `labelsOutput` (default: the first output). */
+  labels?: string;
+  labelsOutput?: string;
+  /** Decides the default thresholds; default: inferred from the two models (inferKind). */
+  kind?: ConversionKind;
+  /** The user's thresholds (see parseThreshold); the kind's defaults fill in the rest unless `defaultThresholds` is false. */
+  thresholds?: readonly Threshold[];
+  /** false when `thresholds` already holds every threshold in force (as pipelines pass them). Default true. */
+  defaultThresholds?: boolean;
+  /** Measure latency: true for the defaults, or settings. Default false. */
+  latency?: boolean | LatencyOptions;
+  /** onnxruntime-node execution providers, e.g. ['cpu'] (default), ['cuda'], ['webgpu']. */
+  providers?: readonly string[];
+  /** Intra-op threads of each session; default 2. */
+  threads?: number;
+  /** Inter-op threads; default 1 (the sessions run sequentially). */
+  interOpThreads?: number;
+  graphOptimizationLevel?: SessionSettings['graphOptimizationLevel'];
+  bootstrap?: BootstrapOptions;
+  onProgress?: (progress: ValidateProgress) => void;
+}
+
+/** Sub-byte output types onnxruntime-node cannot hand to JavaScript: it aborts the process instead. */
+const UNRETURNABLE_OUTPUTS = new Set([DataType.INT4, DataType.UINT4, DataType.FLOAT4E2M1, DataType.INT2, DataType.UINT2]);
+
+export async function validate(options: ValidateOptions): Promise<ValidationResult> {
+  const baselinePath = resolve(options.baseline);
+  const candidatePath = resolve(options.candidate);
+  const baselineModel = loadModel(baselinePath);
+  const candidateModel = loadModel(candidatePath);
+  const baseline = describeModel(baselineModel, baselinePath, options.baselineName);
+  const candidate = describeModel(candidateModel, candidatePath, options.candidateName);
+  const kind = options.kind ?? inferKind(baseline, candidate);
+  const thresholds = resolveThresholds(kind, options.thresholds ?? [], { defaults: options.defaultThresholds ?? true });
+
+  const baselineInputs = modelInputs(baselineModel);
+  const inputSet = takeSamples(resolveInputs(options, baselineModel, baselineInputs), options);
+  const feed = adaptForCandidate(inputSet.samples, baselineInputs, modelInputs(candidateModel));
+  const labels = options.labels !== undefined ? readLabels(options.labels) : undefined;
+  const latency = latencySettings(options.latency);
+  const settings: Omit<SessionSettings, 'modelPath'> = {
+    providers: [...(options.providers ?? ['cpu'])],
+    intraOpNumThreads: positiveInteger(options.threads ?? DEFAULT_THREADS, 'threads'),
+    interOpNumThreads: positiveInteger(options.interOpThreads ?? 1, 'inter-op threads'),
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+  };
+  if (settings.providers.length === 0) throw new OnnxpressError('E_USAGE', 'name at least one execution provider');
+
+  const progress = options.onProgress ?? (() => undefined);
+  const work = mkdtempSync(join(tmpdir(), 'onnxpress-validate-'));
+  const baselineProcess = new SessionProcess('baseline', baselinePath, crashHint(baselineModel));
+  const candidateProcess = new SessionProcess('candidate', candidatePath, crashHint(candidateModel));
+  try {
+    const files = new Map<Tensor, string>();
+    const baselineFiles = writeSamples(work, inputSet.samples, files);
+    const candidateFiles = writeSamples(work, feed.samples, files);
+
+    progress({ phase: 'load', done: 0, total: 2 });
+    // Both workers start together, but the sessions are created one at a time, so createMs is not measured under contention.
+    await Promise.all([baselineProcess.started(), candidateProcess.started()]);
+    const baselineLoad = await loadSession(baselineProcess, { modelPath: baselinePath, ...settings }, baselineFiles);
+    progress({ phase: 'load', done: 1, total: 2 });
+    const candidateLoad = await loadSession(candidateProcess, { modelPath: candidatePath, ...settings }, candidateFiles);
+    progress({ phase: 'load', done: 2, total: 2 });
+
+    const collected = await collectOutputs(baselineProcess, candidateProcess, inputSet.samples.length, work, progress);
+    const notes = [...feed.notes];
+    const outputs = compareAll(collected, notes);
+
+    let accuracyResult: ValidationRun['accuracy'];
+    if (labels) {
+      const name = options.labelsOutput ?? baselineLoad.outputNames[0];
+      const output = collected.find((o) => o.name === name);
+      if (!output || !output.candidate) {
+        throw new OnnxpressError('E_INPUT', `labels: there is no output named '${name}' in both models`, { file: labels.path });
+      }
+      const score = (values: NumericArray) => {
+        try {
+          return accuracy(values, output.dims, labels.values);
+        } catch (e) {
+          throw new OnnxpressError('E_INPUT', `labels do not fit output '${name}': ${(e as Error).message}`, { file: labels.path, cause: e });
+        }
+      };
+      accuracyResult = { output: name!, labels: labels.path, baseline: score(output.baseline), candidate: score(output.candidate) };
+    }
+
+    const timings = latency ? await measureLatency(baselineProcess, candidateProcess, inputSet.samples.length, latency, progress) : undefined;
+    const [baselineRss, candidateRss] = [await baselineProcess.peakRss(), await candidateProcess.peakRss()];
+    await Promise.all([baselineProcess.close(), candidateProcess.close()]);
+
+    const run: ValidationRun = {
+      kind,
+      environment: {
+        executionProvider: settings.providers.join(','),
+        onnxruntimeVersion: baselineProcess.onnxruntimeVersion,
+        intraOpNumThreads: settings.intraOpNumThreads,
+        interOpNumThreads: settings.interOpNumThreads,
+        graphOptimizationLevel: settings.graphOptimizationLevel,
+        ...describeHost(),
+      },
+      inputs: describeInputSet(inputSet),
+      baseline: withSession(baseline, baselineLoad, baselineRss),
+      candidate: withSession(candidate, candidateLoad, candidateRss),
+      outputs,
+      ...(accuracyResult ? { accuracy: accuracyResult } : {}),
+      ...(timings ? { latency: timings } : {}),
+    };
+    const result = buildValidationResult(run, { thresholds, ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}) });
+    result.notes.push(...notes);
+    return result;
+  } finally {
+    baselineProcess.kill();
+    candidateProcess.kill();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function resolveInputs(options: ValidateOptions, model: Model, inputs: ReturnType<typeof modelInputs>): InputSet {
+  if (options.inputs === undefined) {
+    return synthesizeInputs(model, {
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.samples !== undefined ? { samples: options.samples } : {}),
+      ...(options.dims ? { dims: options.dims } : {}),
+    });
+  }
+  if (isInputSet(options.inputs)) return options.inputs;
+  return loadInputs(options.inputs, inputs);
+}
+
+function isInputSet(inputs: readonly string[] | InputSet): inputs is InputSet {
+  return !Array.isArray(inputs);
+}
+
+/** With input files, `samples` keeps the first N. */
+function takeSamples(set: InputSet, options: ValidateOptions): InputSet {
+  if (options.inputs === undefined || options.samples === undefined) return set;
+  const n = positiveInteger(options.samples, 'samples');
+  if (n >= set.samples.length) return set;
+  return { ...set, samples: set.samples.slice(0, n), origins: set.origins.slice(0, n) };
+}
+
+function positiveInteger(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new OnnxpressError('E_USAGE', `${what} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function latencySettings(latency: ValidateOptions['latency']): Required<LatencyOptions> | undefined {
+  if (!latency) return undefined;
+  const given = latency === true ? {} : latency;
+  const warmup = given.warmup ?? DEFAULT_WARMUP;
+  if (!Number.isSafeInteger(warmup) || warmup < 0) throw new OnnxpressError('E_USAGE', `warmup must be a non-negative integer, got ${warmup}`);
+  return { warmup, iterations: positiveInteger(given.iterations ?? DEFAULT_ITERATIONS, 'iterations') };
+}
+
+/**
+ * The conversion a candidate most likely is: 'int8' when it stores more int8/uint8 parameters than the baseline,
+ * 'fp16' when it stores more float16 ones, else 'other'.
+ */
+export function inferKind(baseline: ModelReport, candidate: ModelReport): ConversionKind {
+  const bytes = (report: ModelReport, types: string[]) =>
+    report.parameters.filter((p) => types.includes(p.dtype)).reduce((sum, p) => sum + p.bytes, 0);
+  if (bytes(candidate, ['int8', 'uint8']) > bytes(baseline, ['int8', 'uint8'])) return 'int8';
+  if (bytes(candidate, ['float16']) > bytes(baseline, ['float16'])) return 'fp16';
+  return 'other';
+}
+
+function crashHint(model: Model): string | undefined {
+  const bad = model.graph.outputs.filter((v) => {
+    const t = elemTypeOf(v.type);
+    return t !== undefined && UNRETURNABLE_OUTPUTS.has(t);
+  });
+  if (bad.length === 0) return undefined;
+  const list = bad.map((v) => `'${v.name}' (${dataTypeInfo(elemTypeOf(v.type)!).name.toLowerCase()})`).join(', ');
+  return `The model has graph outputs of sub-byte types, which onnxruntime-node cannot return and aborts on: ${list}`;
+}
+
+/** Writes every tensor of every sample once (tensors shared between the two models share a file). */
+function writeSamples(dir: string, samples: readonly InputSample[], files: Map<Tensor, string>): TensorFile[][] {
+  return samples.map((sample) =>
+    [...sample.entries()].map(([name, tensor]) => {
+      let file = files.get(tensor);
+      if (file === undefined) {
+        file = join(dir, `input-${files.size}.bin`);
+        writeFileSync(file, tensor.rawBytes());
+        files.set(tensor, file);
+      }
+      return { name, dataType: tensor.dataType, dims: tensor.dims.map(Number), file };
+    }),
+  );
+}
+
+async function loadSession(session: SessionProcess, settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
+  try {
+    return await session.load(settings, samples);
+  } catch (e) {
+    const provider = settings.providers.join(',');
+    if (!(e instanceof WorkerError) || provider === 'cpu') throw e;
+    throw new OnnxpressError(
+      'E_RUNTIME',
+      `execution provider '${provider}' failed to initialize for the ${session.label} model (is it installed and supported on this machine?): ${e.detail}`,
+      { file: settings.modelPath, cause: e },
+    );
+  }
+}
+
+interface CollectedOutput {
+  name: string;
+  dims: number[];
+  baselineType: string;
+  candidateType: string;
+  baseline: NumericArray;
+  /** Undefined when the candidate has no such output. */
+  candidate: NumericArray | undefined;
+  strings: boolean;
+}
+
+/** Runs every sample on both models (the two processes in parallel) and gathers the outputs, stacked over samples. */
+async function collectOutputs(
+  baseline: SessionProcess,
+  candidate: SessionProcess,
+  samples: number,
+  work: string,
+  progress: (p: ValidateProgress) => void,
+): Promise<CollectedOutput[]> {
+  const perSample: { baseline: OutputFile[]; candidate: OutputFile[] }[] = [];
+  const data = new Map<string, { baseline: NumericArray[]; candidate: NumericArray[] }>();
+  progress({ phase: 'outputs', done: 0, total: samples });
+  for (let s = 0; s < samples; s++) {
+    const [b, c] = await Promise.all([
+      baseline.run(s, { dir: work, prefix: `baseline-${s}` }),
+      candidate.run(s, { dir: work, prefix: `candidate-${s}` }),
+    ]);
+    const entry = { baseline: b.outputs ?? [], candidate: c.outputs ?? [] };
+    perSample.push(entry);
+    for (const side of ['baseline', 'candidate'] as const) {
+      for (const out of entry[side]) {
+        const slot = data.get(out.name) ?? { baseline: [], candidate: [] };
+        data.set(out.name, slot);
+        slot[side].push(readOutput(out));
+      }
+    }
+    progress({ phase: 'outputs', done: s + 1, total: samples });
+  }
+  const first = perSample[0]!;
+  return first.baseline.map((out) => {
+    const other = first.candidate.find((c) => c.name === out.name);
+    const dimsPerSample = perSample.map((p) => p.baseline.find((o) => o.name === out.name)!.dims);
+    perSample.forEach((p, s) => {
+      const b = p.baseline.find((o) => o.name === out.name)!;
+      const c = p.candidate.find((o) => o.name === out.name);
+      if (c && !sameDims(b.dims, c.dims)) {
+        throw new OnnxpressError(
+          'E_MODEL',
+          `output '${out.name}' of sample ${s} has shape [${b.dims.join(', ')}] in the baseline but [${c.dims.join(', ')}] in the candidate`,
+        );
+      }
+    });
+    const slot = data.get(out.name)!;
+    return {
+      name: out.name,
+      dims: stackedDims(dimsPerSample),
+      baselineType: out.type,
+      candidateType: other?.type ?? 'missing',
+      baseline: concat(slot.baseline),
+      candidate: other ? concat(slot.candidate) : undefined,
+      strings: out.type === 'string' || other?.type === 'string',
+    };
+  });
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * The dims that describe an output over all samples: its own for one sample; [samples, ...dims] when every sample
+ * has the same shape; else [rows, last] when the last axis agrees (so top-k and accuracy still see rows); else flat.
+ */
+export function stackedDims(dims: readonly (readonly number[])[]): number[] {
+  const first = dims[0]!;
+  if (dims.length === 1) return [...first];
+  if (dims.every((d) => sameDims(d, first))) return [dims.length, ...first];
+  const total = dims.reduce((sum, d) => sum + d.reduce((a, b) => a * b, 1), 0);
+  const last = first[first.length - 1];
+  if (last !== undefined && last > 0 && dims.every((d) => d.length > 0 && d[d.length - 1] === last)) return [total / last, last];
+  return [total];
+}
+
+/** Reads an output file as numbers the metrics take: float16 and bfloat16 are widened to float32. */
+function readOutput(out: OutputFile): NumericArray {
+  if (out.strings) return [];
+  const dataType = parseTypeName(out.type);
+  const Ctor = dataType === undefined ? undefined : dataTypeInfo(dataType).array;
+  if (!Ctor || !out.file) throw new OnnxpressError('E_RUNTIME', `output '${out.name}' has type ${out.type}, which cannot be compared`);
+  const bytes = readFileSync(out.file);
+  rmSync(out.file, { force: true });
+  const aligned = new Uint8Array(bytes.byteLength);
+  aligned.set(bytes);
+  const values = new Ctor(aligned.buffer, 0, aligned.byteLength / Ctor.BYTES_PER_ELEMENT);
+  if (dataType === DataType.FLOAT16) return float16ToFloat32(values as Uint16Array);
+  if (dataType === DataType.BFLOAT16) return bfloat16ToFloat32(values as Uint16Array);
+  return values;
+}
+
+function concat(parts: readonly NumericArray[]): NumericArray {
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  if (Array.isArray(first)) return (parts as (readonly number[])[]).flat();
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const Ctor = (first as TypedArray).constructor as new (length: number) => TypedArray;
+  const out = new Ctor(total);
+  let at = 0;
+  for (const p of parts as TypedArray[]) {
+    (out as Float32Array).set(p as Float32Array, at);
+    at += p.length;
+  }
+  return out as NumericArray;
+}
+
+function compareAll(collected: readonly CollectedOutput[], notes: string[]): OutputComparison[] {
+  const comparisons: OutputComparison[] = [];
+  for (const output of collected) {
+    if (!output.candidate) {
+      throw new OnnxpressError('E_MODEL', `the candidate has no output named '${output.name}'`);
+    }
+    if (output.strings) {
+      notes.push(`Output '${output.name}' holds strings; it was not compared.`);
+      continue;
+    }
+    comparisons.push({
+      name: output.name,
+      dims: output.dims,
+      baselineType: output.baselineType,
+      candidateType: output.candidateType,
+      metrics: compareOutputs(output.baseline, output.candidate, output.dims),
+    });
+  }
+  return comparisons;
+}
+
+/**
+ * Warm-up rounds, then timed rounds; each round runs both models once on the same sample (round-robin over the
+ * samples), the baseline first in even rounds and the candidate first in odd ones, so drift in machine load hits
+ * both alike. Each worker times its own session.run.
+ */
+async function measureLatency(
+  baseline: SessionProcess,
+  candidate: SessionProcess,
+  samples: number,
+  settings: Required<LatencyOptions>,
+  progress: (p: ValidateProgress) => void,
+): Promise<NonNullable<ValidationRun['latency']>> {
+  const round = async (index: number): Promise<[number, number]> => {
+    const sample = index % samples;
+    if (index % 2 === 0) {
+      const b = await baseline.run(sample);
+      const c = await candidate.run(sample);
+      return [b.ms, c.ms];
+    }
+    const c = await candidate.run(sample);
+    const b = await baseline.run(sample);
+    return [b.ms, c.ms];
+  };
+  for (let i = 0; i < settings.warmup; i++) {
+    await round(i);
+    progress({ phase: 'warmup', done: i + 1, total: settings.warmup });
+  }
+  const baselineMs: number[] = [];
+  const candidateMs: number[] = [];
+  for (let i = 0; i < settings.iterations; i++) {
+    const [b, c] = await round(i);
+    baselineMs.push(b);
+    candidateMs.push(c);
+    progress({ phase: 'latency', done: i + 1, total: settings.iterations });
+  }
+  return { warmupRuns: settings.warmup, baselineMs, candidateMs };
+}
+
+function withSession(report: ModelReport, load: LoadInfo, peakRssBytes: number): ModelReport {
+  return { ...report, session: { createMs: load.createMs, peakRssBytes, rssBeforeLoadBytes: load.rssBeforeLoadBytes } };
+}
