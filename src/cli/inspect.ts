@@ -16,7 +16,7 @@ export const inspectCommand = {
       .positional('model', { type: 'string', demandOption: true, describe: 'ONNX model file' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON' }),
   handler: (args: InspectArgs): number => {
-    const summary = summarizeModel(loadModel(args.model));
+    const summary = summarizeModel(loadModel(args.model, { deferWeights: true }));
     if (args.json) printJson({ file: args.model, ...summary });
     else process.stdout.write(formatSummary(args.model, summary));
     return 0;

@@ -1,12 +1,15 @@
 /** Reading models: bytes -> protobuf messages -> IR, with clear errors for anything that is not a model. */
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { decode } from '../proto/codec.js';
 import { deserializeModel } from '../proto/serde.js';
 import { WireError } from '../proto/wire.js';
 import type { Model } from '../ir/model.js';
+import type { ExternalLocation } from '../ir/tensor.js';
 import { OnnxpressError, isOnnxpressError, messageOf } from './errors.js';
-import { externalLoader } from './external-data.js';
-import { readBytes } from './read-bytes.js';
+import { externalLoader, resolveExternalPath } from './external-data.js';
+import { readBytes, readRange, systemMessage } from './read-bytes.js';
+import { holeOf, readSkeleton, type Skeleton } from './skeleton.js';
 
 const MAGIC: [Uint8Array, string][] = [
   [Uint8Array.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image'],
@@ -27,6 +30,16 @@ function recognizeOtherFormat(bytes: Uint8Array): string | undefined {
 export interface ParseOptions {
   /** The file the bytes came from: named in errors, and the base for external data. */
   path?: string;
+  /** Raw data that was left unread (see skeleton.ts), with its loader. */
+  deferredRawData?: (view: Uint8Array) => (() => Uint8Array) | undefined;
+}
+
+export interface LoadOptions {
+  /**
+   * Leave large inline weights unread until something asks for them (for
+   * commands that only look at the structure, such as inspect).
+   */
+  deferWeights?: boolean;
 }
 
 /** Decodes a model from bytes. Tensor data stays a view of `bytes`. */
@@ -44,7 +57,8 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
     }
     const dir = path ? dirname(resolve(path)) : undefined;
     model = deserializeModel(msg, {
-      externalLoader: dir ? (ref, name) => externalLoader(file, dir, ref, name) : undefined,
+      externalLoader: dir ? checkedExternalLoader(file, dir) : undefined,
+      deferredRawData: options.deferredRawData,
     });
   } catch (e) {
     if (isOnnxpressError(e)) throw e;
@@ -54,12 +68,82 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw new OnnxpressError('E_PARSE', 'not a valid ONNX model: nested too deeply', { file, cause: e });
     }
-    throw new OnnxpressError('E_PARSE', `not a valid ONNX model: ${messageOf(e)}`, { file, cause: e });
+    throw new OnnxpressError('E_PARSE', `not a valid ONNX model: ${oneLine(messageOf(e))}`, { file, cause: e });
   }
   model.sourcePath = path ? resolve(path) : undefined;
   return model;
 }
 
-export function loadModel(path: string): Model {
+export function loadModel(path: string, options: LoadOptions = {}): Model {
+  if (options.deferWeights) {
+    const skeleton = safeSkeleton(path);
+    if (skeleton) {
+      return parseModel(skeleton.bytes, {
+        path,
+        deferredRawData: (view) => {
+          const hole = holeOf(skeleton, view);
+          if (!hole) return undefined;
+          return () => readRange(path, hole.start, hole.end - hole.start);
+        },
+      });
+    }
+  }
   return parseModel(readBytes(path), { path });
+}
+
+/** The skeleton, or undefined when the file cannot be walked (the full read then reports why). */
+function safeSkeleton(path: string): Skeleton | undefined {
+  try {
+    return readSkeleton(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names from the file may hold newlines or other control characters; errors stay on one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * External data references, checked when the model is read (a stat per data
+ * file, no reads): a missing file, a folder, or bytes past the end of the file
+ * make the model invalid for every command, not only for those that read the
+ * weights. The data itself is still read on first use.
+ */
+function checkedExternalLoader(file: string, dir: string): (ref: ExternalLocation, name: string | undefined) => () => Uint8Array {
+  const sizes = new Map<string, number>();
+  return (ref, name) => {
+    const what = `tensor '${oneLine(name ?? '')}' (external data ${oneLine(ref.location)})`;
+    const fail = (why: string, cause?: unknown): never => {
+      throw new OnnxpressError('E_EXTERNAL_DATA', `${what}: ${why}`, { file, cause });
+    };
+    if (/[\u0000-\u001f\u007f]/.test(ref.location)) fail('the location holds a control character');
+    const load = externalLoader(file, dir, ref, name);
+    const dataPath = resolveExternalPath(file, dir, ref.location);
+    let size = sizes.get(dataPath);
+    if (size === undefined) {
+      let stat;
+      try {
+        stat = statSync(dataPath);
+      } catch (e) {
+        return fail(systemMessage(e), e);
+      }
+      if (!stat.isFile()) fail('not a regular file');
+      size = stat.size;
+      sizes.set(dataPath, size);
+    }
+    const length = ref.length ?? size - ref.offset;
+    if (ref.offset > size || length < 0 || ref.offset + length > size) {
+      fail(`bytes ${ref.offset}..${ref.offset + length} lie past the end of the ${size}-byte file`);
+    }
+    return () => {
+      try {
+        return load();
+      } catch (e) {
+        if (isOnnxpressError(e)) throw e;
+        return fail(oneLine(systemMessage(e)), e);
+      }
+    };
+  };
 }

@@ -340,10 +340,19 @@ export class Graph {
     return value;
   }
 
-  /** Removes an initializer that nothing uses any more; returns whether it did. */
-  removeInitializerIfUnused(name: string): boolean {
+  /**
+   * Removes an initializer that nothing uses any more; returns whether it did.
+   * An initializer that is also a graph input (the IR < 4 convention) stays
+   * unless `evenIfGraphInput`, which removes the input entry too.
+   */
+  removeInitializerIfUnused(name: string, options: { evenIfGraphInput?: boolean } = {}): boolean {
     const value = this.initializers.get(name);
-    if (!value || value.useCount > 0 || this.outputs.includes(value) || this.inputs.includes(value)) return false;
+    if (!value || value.useCount > 0 || this.outputs.includes(value)) return false;
+    const inputAt = this.inputs.indexOf(value);
+    if (inputAt >= 0) {
+      if (!options.evenIfGraphInput) return false;
+      this.inputs.splice(inputAt, 1);
+    }
     this.initializers.delete(name);
     return true;
   }

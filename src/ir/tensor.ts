@@ -34,7 +34,9 @@ export type TensorStorage =
   | { kind: 'none' }
   | { kind: 'raw'; bytes: Uint8Array }
   | FieldStorage
-  | { kind: 'external'; ref: ExternalLocation; load: () => Uint8Array };
+  | { kind: 'external'; ref: ExternalLocation; load: () => Uint8Array }
+  /** Inline raw data not read yet (models loaded without their weights); written back inline. */
+  | { kind: 'deferred'; length: number; load: () => Uint8Array };
 
 const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 if (!isLittleEndian) throw new Error('onnxpress needs a little-endian machine');
@@ -101,6 +103,7 @@ export class Tensor {
       case 'raw':
         return s.bytes;
       case 'external':
+      case 'deferred':
         return (this.cachedBytes ??= s.load());
       case 'none':
         return new Uint8Array(0);

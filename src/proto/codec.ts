@@ -21,6 +21,7 @@ import {
   MemorySink,
   varint32Size,
   varint64Size,
+  WIRE_END_GROUP,
   WIRE_FIXED32,
   WIRE_FIXED64,
   WIRE_LEN,
@@ -181,10 +182,15 @@ function decodeMessage(reader: WireReader, def: MessageDef, depth: number): Prot
     const field = def.byNumber.get(no);
     const expected = field ? wireTypeOf(field) : -1;
 
-    if (!field || (wt !== expected && !(wt === WIRE_LEN && isNumericRepeated(field)))) {
+    if (!field) {
       reader.skip(wt, start);
       keepUnknown(no, start);
       continue;
+    }
+    if (wt !== expected && !(wt === WIRE_LEN && isNumericRepeated(field))) {
+      // A known field in another encoding means a corrupt file (or another schema), not an extension: say so.
+      if (wt === WIRE_END_GROUP || wt > WIRE_FIXED32) reader.skip(wt, start); // throws: no field has this wire type
+      throw new WireError(`${def.name}.${field.name} (field ${no}) has wire type ${wt}, expected ${expected}`, start);
     }
 
     if (isNumericRepeated(field)) {

@@ -17,6 +17,8 @@ export const DATA_LOCATION_EXTERNAL = 1;
 export interface DeserializeContext {
   /** Resolves an external-data reference to a lazy loader; throws when the reference is invalid. */
   externalLoader?: (ref: ExternalLocation, tensorName: string | undefined) => () => Uint8Array;
+  /** For raw data that was not read (a skeleton load): a loader for it, else undefined. */
+  deferredRawData?: (view: Uint8Array) => (() => Uint8Array) | undefined;
 }
 
 export interface SerializeContext {
@@ -199,7 +201,10 @@ export function deserializeTensor(msg: ProtoMessage, ctx: DeserializeContext): T
     for (const field of STORAGE_FIELDS) {
       const value = msg[field];
       if (value === undefined) continue;
-      storage = field === 'raw_data' ? { kind: 'raw', bytes: value } : ({ kind: field, values: value } as TensorStorage);
+      if (field === 'raw_data') {
+        const load = ctx.deferredRawData?.(value);
+        storage = load ? { kind: 'deferred', length: value.length, load } : { kind: 'raw', bytes: value };
+      } else storage = { kind: field, values: value } as TensorStorage;
       storageField = field;
       break;
     }
@@ -261,8 +266,8 @@ export function serializeTensor(tensor: Tensor, ctx: SerializeContext, name = te
     case 'raw':
       msg.raw_data = s.bytes;
       break;
-    case 'external':
-      // Kept external by the caller's choice would have been handled above: inline it.
+    case 'external': // not placed externally by the caller: inline it
+    case 'deferred':
       msg.raw_data = tensor.rawBytes();
       break;
     default:
@@ -496,10 +501,19 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
     scope.define(v);
     graph.inputs.push(v);
   }
+  // Each initializer takes the first input of its name that has none yet; indexed so that
+  // a file with many inputs and initializers does not take quadratic time.
+  const inputsByName = new Map<string, { values: Value[]; next: number }>();
+  for (const v of graph.inputs) {
+    const entry = inputsByName.get(v.name);
+    if (entry) entry.values.push(v);
+    else inputsByName.set(v.name, { values: [v], next: 0 });
+  }
   for (const t of (msg.initializer as ProtoMessage[] | undefined) ?? []) {
     const tensor = deserializeTensor(t, ctx);
     const name = tensor.name ?? '';
-    const existing = graph.inputs.find((v) => v.name === name && !v.initializer);
+    const entry = inputsByName.get(name);
+    const existing = entry ? entry.values[entry.next++] : undefined;
     const v = existing ?? new Value(name);
     v.initializer = tensor;
     if (!existing) scope.define(v);
