@@ -1,0 +1,200 @@
+/**
+ * State shared by the per-op rewrites of one quantization run: fresh names,
+ * quantized weights (each made once, however many nodes share it), dynamic
+ * quantization of activations (once per value and graph), and what was done.
+ */
+import { Attribute } from '../../ir/attribute.js';
+import { DataType } from '../../ir/dtypes.js';
+import { Graph, Node, Value, type NodeInit } from '../../ir/graph.js';
+import type { Model } from '../../ir/model.js';
+import { Tensor } from '../../ir/tensor.js';
+import { NameAllocator } from './names.js';
+import type { NormalizedOptions, QuantizableOpType } from './options.js';
+import { quantizeTensor, type QuantizeTensorOptions } from './params.js';
+import { findConstant, floatData, initializerOwners, type ConstantWeight } from './weights.js';
+
+/** How to quantize a weight for one kind of consumer. */
+export interface WeightLayout {
+  /** Distinguishes layouts of the same tensor in the cache (e.g. transposed for Gemm). */
+  key: string;
+  quant: QuantizeTensorOptions;
+  /** The float data and shape to quantize (default: as stored). */
+  source?: (data: Float32Array, dims: number[]) => { data: Float32Array; dims: number[] };
+  /** Rearranges the quantized data for storage (default: as quantized). */
+  store?: (data: Int8Array | Uint8Array, dims: number[]) => { data: Int8Array | Uint8Array; dims: number[] };
+  /** Shape of per-channel scale and zero point (default: [channels]). */
+  paramDims?: number[];
+}
+
+export interface QuantizedWeight {
+  quantized: Value;
+  scale: Value;
+  zeroPoint: Value;
+  /** Storage shape of the quantized tensor. */
+  dims: number[];
+  /** Channel axis in the stored layout, for per-channel parameters. */
+  axis: number | undefined;
+}
+
+export interface DynamicQuantized {
+  quantized: Value;
+  scale: Value;
+  zeroPoint: Value;
+}
+
+/** What a rewrite did: quantized the node, skipped a candidate (with the reason), or found it is no candidate at all. */
+export type RewriteResult = { as: string } | { skipped: string } | { notApplicable: true };
+
+export interface SkippedNode {
+  node: string;
+  op: QuantizableOpType;
+  reason: string;
+}
+
+export interface QuantizedNode {
+  node: string;
+  op: QuantizableOpType;
+  /** What it became, e.g. `MatMulInteger`. */
+  as: string;
+}
+
+let originIds = 0;
+const originKeys = new WeakMap<Value, number>();
+function originKey(v: Value): number {
+  let id = originKeys.get(v);
+  if (id === undefined) originKeys.set(v, (id = ++originIds));
+  return id;
+}
+
+export class QuantizeContext {
+  readonly names: NameAllocator;
+  readonly quantizedNodes: QuantizedNode[] = [];
+  readonly skippedNodes: SkippedNode[] = [];
+  /** Float constants (and Identity outputs) a rewrite stopped reading: removed at the end if unused. */
+  readonly released = new Set<Value>();
+  /** Highest default-domain opset the emitted ops need. */
+  requiredOpset = 0;
+  usesMicrosoftDomain = false;
+  private readonly weights = new Map<string, QuantizedWeight>();
+  private readonly activations = new Map<Graph, Map<Value, DynamicQuantized>>();
+  private readonly dequantized = new Map<Graph, Map<QuantizedWeight, Value>>();
+
+  constructor(
+    readonly model: Model,
+    readonly options: NormalizedOptions,
+    /** The graph holding each initializer of the model as it was before the pass. */
+    readonly owners: ReadonlyMap<Value, Graph> = initializerOwners(model),
+  ) {
+    this.names = new NameAllocator(model);
+  }
+
+  get weightCount(): number {
+    return this.weights.size;
+  }
+
+  requireOpset(version: number): void {
+    this.requiredOpset = Math.max(this.requiredOpset, version);
+  }
+
+  /** A fresh value named after `base`. */
+  value(base: string): Value {
+    return new Value(this.names.fresh(base));
+  }
+
+  /** A node with a fresh name (and fresh output values when given names). */
+  node(init: NodeInit & { name: string }): Node {
+    return new Node({ ...init, name: this.names.fresh(init.name) });
+  }
+
+  /** A float32 or integer initializer in `graph`. */
+  initializer(graph: Graph, base: string, dataType: DataType, dims: number[], data: Float32Array | Int8Array | Uint8Array | BigInt64Array): Value {
+    const name = this.names.fresh(base);
+    const v = new Value(name);
+    v.initializer = Tensor.fromArray(name, dataType, dims, data);
+    return graph.addInitializer(v);
+  }
+
+  /** The float32 constant `value` holds (see findConstant). */
+  constant(value: Value | null): ConstantWeight | undefined {
+    return findConstant(this.model, this.owners, value);
+  }
+
+  /** The weight quantized with `layout`, made once per tensor and layout. */
+  quantizeWeight(weight: ConstantWeight, layout: WeightLayout): QuantizedWeight {
+    const key = `${originKey(weight.origin)}|${layout.key}|${JSON.stringify(layout.quant)}`;
+    const cached = this.weights.get(key);
+    if (cached) return cached;
+
+    const dims0 = weight.tensor.dims.map(Number);
+    const raw = floatData(weight);
+    const { data, dims } = layout.source ? layout.source(raw, dims0) : { data: raw, dims: dims0 };
+    const q = quantizeTensor(data, dims, layout.quant);
+    const stored = layout.store ? layout.store(q.quantized, dims) : { data: q.quantized, dims };
+    const qType = layout.quant.weightType === 'int8' ? DataType.INT8 : DataType.UINT8;
+    const perChannel = q.params.axis !== undefined;
+    const paramDims = perChannel ? (layout.paramDims ?? [q.params.scale.length]) : [];
+
+    const base = weight.origin.name;
+    const owner = weight.owner;
+    const result: QuantizedWeight = {
+      quantized: this.initializer(owner, `${base}_quantized`, qType, stored.dims, stored.data),
+      scale: this.initializer(owner, `${base}_scale`, DataType.FLOAT, paramDims, q.params.scale),
+      zeroPoint: this.initializer(owner, `${base}_zero_point`, qType, paramDims, q.params.zeroPoint),
+      dims: stored.dims,
+      axis: perChannel && !layout.store ? q.params.axis : undefined,
+    };
+    this.weights.set(key, result);
+    return result;
+  }
+
+  /** DynamicQuantizeLinear of `value`, placed before `before` in `graph`; one per value and graph. */
+  dynamicQuantize(graph: Graph, value: Value, before: Node): DynamicQuantized {
+    let perGraph = this.activations.get(graph);
+    if (!perGraph) this.activations.set(graph, (perGraph = new Map()));
+    const cached = perGraph.get(value);
+    if (cached) return cached;
+    const base = value.name;
+    const result: DynamicQuantized = {
+      quantized: this.value(`${base}_quantized`),
+      scale: this.value(`${base}_scale`),
+      zeroPoint: this.value(`${base}_zero_point`),
+    };
+    const node = this.node({
+      opType: 'DynamicQuantizeLinear',
+      name: `${base}_QuantizeLinear`,
+      inputs: [value],
+      outputs: [result.quantized, result.scale, result.zeroPoint],
+    });
+    graph.insertBefore(before, node);
+    this.requireOpset(11);
+    perGraph.set(value, result);
+    return result;
+  }
+
+  /** DequantizeLinear of a quantized weight, placed before `before` in `graph`; one per weight and graph. */
+  dequantizeWeight(graph: Graph, weight: QuantizedWeight, before: Node): Value {
+    let perGraph = this.dequantized.get(graph);
+    if (!perGraph) this.dequantized.set(graph, (perGraph = new Map()));
+    const cached = perGraph.get(weight);
+    if (cached) return cached;
+    const base = weight.quantized.name.replace(/_quantized$/, '');
+    const output = this.value(`${base}_dequantized`);
+    const attributes = weight.axis === undefined ? [] : [Attribute.int('axis', weight.axis)];
+    const node = this.node({
+      opType: 'DequantizeLinear',
+      name: `${base}_DequantizeLinear`,
+      inputs: [weight.quantized, weight.scale, weight.zeroPoint],
+      outputs: [output],
+      attributes,
+    });
+    graph.insertBefore(before, node);
+    this.requireOpset(weight.axis === undefined ? 10 : 13);
+    perGraph.set(weight, output);
+    return output;
+  }
+
+  /** Notes that `weight.read` is no longer read by `node` (the caller rewired it). */
+  release(weight: ConstantWeight): void {
+    this.released.add(weight.read);
+  }
+}

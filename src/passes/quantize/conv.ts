@@ -1,0 +1,92 @@
+/**
+ * Conv with a constant W -> DynamicQuantizeLinear(X) + ConvInteger + Cast +
+ * Mul, plus an Add of the bias reshaped to [1, C, 1, ...] (operators/conv.py).
+ * Only when asked for: ONNX Runtime's ConvInteger is slower than its float Conv.
+ */
+import { Attribute } from '../../ir/attribute.js';
+import { DataType } from '../../ir/dtypes.js';
+import type { Graph, Node, Value } from '../../ir/graph.js';
+import { weightProblem } from './checks.js';
+import type { QuantizeContext, RewriteResult } from './context.js';
+import { replaceNode } from './rewrite.js';
+import { floatData } from './weights.js';
+import { convLayout, storedLayout } from './layouts.js';
+import { weightOnly } from './qdq.js';
+
+export function quantizeConv(ctx: QuantizeContext, node: Node, graph: Graph): RewriteResult {
+  const x = node.input(0);
+  const weight = ctx.constant(node.input(1));
+  if (!x) return { skipped: 'input X is missing' };
+  if (!weight) return { skipped: 'W is not a float32 constant' };
+  const problem = weightProblem(ctx, weight, 'W', [3, 4, 5]);
+  if (problem) return { skipped: problem };
+
+  if (ctx.options.format === 'qdq') {
+    const layout = storedLayout('Conv', ctx.options, 0);
+    layout.quant = { ...layout.quant, perChannel: ctx.options.perChannel };
+    return weightOnly(ctx, graph, node, 1, weight, { ...layout, key: `${layout.key}-${ctx.options.perChannel}` });
+  }
+
+  const quantized = ctx.quantizeWeight(weight, convLayout(ctx.options));
+  const y = node.output(0);
+  const label = node.name || y.name;
+  const dq = ctx.dynamicQuantize(graph, x, node);
+  const scalesMul = ctx.node({
+    opType: 'Mul',
+    name: `${label}_quant_scales_mul`,
+    inputs: [dq.scale, quantized.scale],
+    outputs: [ctx.value(`${label}_quant_scales_mul:0`)],
+  });
+  const conv = ctx.node({
+    opType: 'ConvInteger',
+    name: `${label}_quant`,
+    inputs: [dq.quantized, quantized.quantized, dq.zeroPoint, quantized.zeroPoint],
+    outputs: [ctx.value(`${y.name}_output_quantized`)],
+    attributes: [...node.attributes.values()],
+  });
+  const cast = ctx.node({
+    opType: 'Cast',
+    name: `${y.name}_output_quantized_cast`,
+    inputs: [conv.output(0)],
+    outputs: [ctx.value(`${y.name}_output_quantized_cast_output`)],
+    attributes: [Attribute.int('to', DataType.FLOAT)],
+  });
+  let last = ctx.node({
+    opType: 'Mul',
+    name: `${label}_quant_output_scale_mul`,
+    inputs: [cast.output(0), scalesMul.output(0)],
+    outputs: [ctx.value(`${y.name}_quant_scaled_output`)],
+  });
+  const nodes = [scalesMul, conv, cast, last];
+
+  const b = node.input(2);
+  if (b) {
+    const rank = weight.tensor.dims.length;
+    const bias = channelBias(ctx, graph, b, rank, nodes, label);
+    last = ctx.node({ opType: 'Add', name: `${y.name}_bias_add`, inputs: [last.output(0), bias], outputs: [ctx.value(`${y.name}_biased`)] });
+    nodes.push(last);
+  }
+
+  replaceNode(graph, node, nodes, [[last, 0]]);
+  ctx.release(weight);
+  ctx.requireOpset(11);
+  return { as: 'ConvInteger' };
+}
+
+/** The bias as [1, C, 1, ...] for adding to the output: a reshaped copy when constant, else a Reshape node. */
+function channelBias(ctx: QuantizeContext, graph: Graph, b: Value, rank: number, nodes: Node[], label: string): Value {
+  const shape = [1, -1, ...Array<number>(rank - 2).fill(1)];
+  const constant = ctx.constant(b);
+  if (constant) {
+    const channels = constant.tensor.elementCount;
+    const dims = shape.map((d) => (d === -1 ? channels : d));
+    const data = Float32Array.from(floatData(constant));
+    const reshaped = ctx.initializer(constant.owner, `${constant.origin.name}_reshaped`, DataType.FLOAT, dims, data);
+    ctx.release(constant);
+    return reshaped;
+  }
+  const shapeValue = ctx.initializer(graph, `${label}_bias_reshape_shape`, DataType.INT64, [rank], BigInt64Array.from(shape.map(BigInt)));
+  const reshape = ctx.node({ opType: 'Reshape', name: `${label}_bias_reshape`, inputs: [b, shapeValue], outputs: [ctx.value(`${b.name}_reshaped`)] });
+  nodes.unshift(reshape);
+  return reshape.output(0);
+}

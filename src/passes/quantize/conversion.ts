@@ -1,0 +1,62 @@
+/** `convert --to int8` (and pipeline `to: int8`): flags -> options -> quantizeDynamic. */
+import type { ConversionDef } from '../../conversion-def.js';
+import { OnnxpressError } from '../../io/errors.js';
+import type { WeightType } from './params.js';
+import { DEFAULT_OP_TYPES, QUANTIZABLE_OP_TYPES, type QuantFormat, type QuantizeDynamicOptions } from './options.js';
+import { quantizeDynamic } from './quantize.js';
+
+type Flags = Record<string, unknown>;
+
+/** A list flag; yargs gives `[undefined]` for an array option that was not used. */
+function list(v: unknown): string[] | undefined {
+  const items = (Array.isArray(v) ? v : [v]).filter((x) => x !== undefined && x !== null).map(String);
+  return items.length > 0 ? items : undefined;
+}
+
+/** Reads the camelCase flags yargs (or a pipeline file) provides. */
+export function int8OptionsFromFlags(flags: Flags): QuantizeDynamicOptions {
+  if (flags.symmetric === true && flags.asymmetric === true) {
+    throw new OnnxpressError('E_USAGE', 'give either --symmetric or --asymmetric, not both');
+  }
+  const symmetric = flags.symmetric === true ? true : flags.asymmetric === true ? false : undefined;
+  const minElements = flags.minElements === undefined ? undefined : Number(flags.minElements);
+  return {
+    weightType: flags.weightType as WeightType | undefined,
+    perChannel: flags.perChannel === true,
+    reduceRange: flags.reduceRange === true,
+    symmetric,
+    opTypes: list(flags.opTypes),
+    includeNodes: list(flags.includeNodes),
+    excludeNodes: list(flags.excludeNodes),
+    format: flags.format as QuantFormat | undefined,
+    minElements,
+  };
+}
+
+export const int8Conversion: ConversionDef = {
+  name: 'int8',
+  describe: 'INT8 dynamic quantization (weights int8 with onnxruntime-exact scales, activations quantized at run time)',
+  options: {
+    'weight-type': { type: 'string', choices: ['int8', 'uint8'], default: 'int8', describe: 'Element type of quantized weights' },
+    'per-channel': { type: 'boolean', describe: 'One scale per output channel instead of one per weight' },
+    'reduce-range': { type: 'boolean', describe: '7-bit weights (for CPUs without VNNI)' },
+    symmetric: { type: 'boolean', describe: 'Symmetric weight range (default for int8)' },
+    asymmetric: { type: 'boolean', describe: 'Asymmetric weight range (default for uint8)' },
+    'op-types': {
+      type: 'array',
+      describe: `Op types to quantize, comma-separated (default ${DEFAULT_OP_TYPES.join(',')}; also ${QUANTIZABLE_OP_TYPES.filter((t) => !DEFAULT_OP_TYPES.includes(t)).join(',')})`,
+    },
+    'include-nodes': { type: 'array', describe: 'Quantize only these nodes (names, comma-separated)' },
+    'exclude-nodes': { type: 'array', describe: 'Never quantize these nodes (names, comma-separated)' },
+    format: {
+      type: 'string',
+      choices: ['qoperator', 'qdq'],
+      default: 'qoperator',
+      describe: 'qoperator: integer kernels; qdq: int8 weights + DequantizeLinear feeding the float ops',
+    },
+    'min-elements': { type: 'number', default: 0, describe: 'Leave weights with fewer elements in float' },
+  },
+  run(model, options) {
+    return quantizeDynamic(model, int8OptionsFromFlags(options)).summary;
+  },
+};

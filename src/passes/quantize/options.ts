@@ -1,0 +1,92 @@
+/** Options of the INT8 dynamic quantization pass: the public shape, defaults, and checking. */
+import { OnnxpressError } from '../../io/errors.js';
+import type { WeightType } from './params.js';
+
+export const QUANTIZABLE_OP_TYPES = ['MatMul', 'Gemm', 'Gather', 'Attention', 'LSTM', 'Conv'] as const;
+export type QuantizableOpType = (typeof QUANTIZABLE_OP_TYPES)[number];
+
+/** Conv is left out: ConvInteger measured 2.8-8x slower than float Conv in ONNX Runtime. */
+export const DEFAULT_OP_TYPES: readonly QuantizableOpType[] = ['MatMul', 'Gemm', 'Gather', 'Attention', 'LSTM'];
+
+/**
+ * qoperator: integer kernels (DynamicQuantizeLinear + MatMulInteger, QAttention, ...).
+ * qdq: weight-only, an int8 initializer and a DequantizeLinear feeding the unchanged float op.
+ */
+export type QuantFormat = 'qoperator' | 'qdq';
+
+export interface QuantizeDynamicOptions {
+  /** Element type of the quantized weights (default int8). Gather tables are always uint8, as onnxruntime does. */
+  weightType?: WeightType;
+  /** One scale per output channel instead of one per tensor (MatMul, Gemm, Attention, LSTM). */
+  perChannel?: boolean;
+  /** 7-bit weight range, for CPUs without VNNI where 8-bit products can saturate. */
+  reduceRange?: boolean;
+  /** Symmetric weight range; default: symmetric for int8, asymmetric for uint8 (onnxruntime's defaults). */
+  symmetric?: boolean;
+  /** Op types to quantize (default MatMul, Gemm, Gather, Attention, LSTM). */
+  opTypes?: readonly string[];
+  /** Only these nodes (by name; a Gemm keeps its own name). */
+  includeNodes?: readonly string[];
+  /** Never these nodes (by name). */
+  excludeNodes?: readonly string[];
+  format?: QuantFormat;
+  /** Weights with fewer elements stay float (default 0: quantize every weight, as onnxruntime does). */
+  minElements?: number;
+}
+
+export interface NormalizedOptions {
+  weightType: WeightType;
+  perChannel: boolean;
+  reduceRange: boolean;
+  symmetric: boolean | undefined;
+  opTypes: ReadonlySet<QuantizableOpType>;
+  includeNodes: ReadonlySet<string> | undefined;
+  excludeNodes: ReadonlySet<string>;
+  format: QuantFormat;
+  minElements: number;
+}
+
+const usage = (message: string): OnnxpressError => new OnnxpressError('E_USAGE', message);
+
+/** Lists may come as arrays or comma-separated strings (the CLI gives `--op-types MatMul,Gemm`). */
+function splitList(value: readonly string[] | string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (typeof value === 'string' ? [value] : value).flatMap((v) => String(v).split(','));
+  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export function normalizeOptions(options: QuantizeDynamicOptions = {}): NormalizedOptions {
+  const weightType = options.weightType ?? 'int8';
+  if (weightType !== 'int8' && weightType !== 'uint8') throw usage(`--weight-type must be int8 or uint8, not '${String(weightType)}'`);
+  const format = options.format ?? 'qoperator';
+  if (format !== 'qoperator' && format !== 'qdq') throw usage(`--format must be qoperator or qdq, not '${String(format)}'`);
+  const minElements = options.minElements ?? 0;
+  if (!Number.isFinite(minElements) || minElements < 0) throw usage(`--min-elements must be a number >= 0, not '${String(minElements)}'`);
+
+  const requested = splitList(options.opTypes as readonly string[] | string | undefined);
+  let opTypes: Set<QuantizableOpType>;
+  if (requested === undefined) {
+    opTypes = new Set(DEFAULT_OP_TYPES);
+  } else {
+    opTypes = new Set();
+    for (const name of requested) {
+      const match = QUANTIZABLE_OP_TYPES.find((t) => t.toLowerCase() === name.toLowerCase());
+      if (!match) throw usage(`--op-types: '${name}' cannot be quantized (known: ${QUANTIZABLE_OP_TYPES.join(', ')})`);
+      opTypes.add(match);
+    }
+    if (opTypes.size === 0) throw usage('--op-types names no op type');
+  }
+
+  const include = splitList(options.includeNodes as readonly string[] | string | undefined);
+  return {
+    weightType,
+    perChannel: options.perChannel ?? false,
+    reduceRange: options.reduceRange ?? false,
+    symmetric: options.symmetric,
+    opTypes,
+    includeNodes: include === undefined || include.length === 0 ? undefined : new Set(include),
+    excludeNodes: new Set(splitList(options.excludeNodes as readonly string[] | string | undefined) ?? []),
+    format,
+    minElements,
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * INT8 dynamic quantization: weights quantized ahead of time with
+ * onnxruntime's exact arithmetic (params.ts), activations at run time.
+ * Element types come from the constants themselves (a float32 weight means a
+ * float op), never from shape inference, so graphs onnxruntime's quantizer
+ * cannot type (e.g. already fused by its transformer optimizer) work too.
+ */
+import type { Graph, Node, Value } from '../../ir/graph.js';
+import type { Model } from '../../ir/model.js';
+import { Tensor } from '../../ir/tensor.js';
+import type { Pass, PassResult } from '../pass.js';
+import { quantizeAttention } from './attention.js';
+import { QuantizeContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
+import { quantizeConv } from './conv.js';
+import { quantizeGather } from './gather.js';
+import { quantizeGemm } from './gemm.js';
+import { quantizeLstm } from './lstm.js';
+import { quantizeMatMul } from './matmul.js';
+import { ensureDefaultOpset, ensureMicrosoftOpset, isDefaultDomain, MS_DOMAIN, opsetRaiseBlockers } from './opset.js';
+import { normalizeOptions, type NormalizedOptions, type QuantFormat, type QuantizableOpType, type QuantizeDynamicOptions } from './options.js';
+import { removeReleased } from './rewrite.js';
+import { findConstant, initializerOwners } from './weights.js';
+
+export interface QuantizeSummary {
+  kind: 'int8';
+  /** False when the model was left exactly as it was. */
+  modified: boolean;
+  format: QuantFormat;
+  weightType: 'int8' | 'uint8';
+  perChannel: boolean;
+  reduceRange: boolean;
+  /** Undefined: onnxruntime's default (symmetric for int8, asymmetric for uint8). */
+  symmetric: boolean | undefined;
+  opTypes: QuantizableOpType[];
+  /** Nodes rewritten, in graph order. */
+  quantized: QuantizedNode[];
+  /** Quantized nodes per op type. */
+  counts: Partial<Record<QuantizableOpType, number>>;
+  /** Candidate nodes left in float, and why. */
+  skipped: SkippedNode[];
+  /** Distinct quantized weight tensors (a weight shared by several nodes counts once). */
+  weightsQuantized: number;
+  /** Bytes of initializers and Constant tensors before and after. */
+  constantBytesBefore: number;
+  constantBytesAfter: number;
+  bytesSaved: number;
+  opsetRaised?: { from: number; to: number };
+  notes: string[];
+  [key: string]: unknown;
+}
+
+export interface QuantizeResult {
+  model: Model;
+  summary: QuantizeSummary;
+}
+
+const QUANTIZED_OPS = new Set([
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'ConvInteger',
+  'QLinearMatMul',
+  'QLinearConv',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'QAttention',
+  'DynamicQuantizeLSTM',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'QGemm',
+  'MatMulNBits',
+]);
+
+/** The quantizable op a node is, if any. */
+export function quantizableKind(node: Node): QuantizableOpType | undefined {
+  if (node.opType === 'Attention') return node.domain === MS_DOMAIN ? 'Attention' : undefined;
+  if (!isDefaultDomain(node.domain)) return undefined;
+  switch (node.opType) {
+    case 'MatMul':
+    case 'Gemm':
+    case 'Gather':
+    case 'LSTM':
+    case 'Conv':
+      return node.opType;
+    default:
+      return undefined;
+  }
+}
+
+/** The input holding each op's weight. */
+const WEIGHT_INPUT: Record<QuantizableOpType, number> = { MatMul: 1, Gemm: 1, Gather: 0, Attention: 1, LSTM: 1, Conv: 1 };
+
+type Rewriter = (ctx: QuantizeContext, node: Node, graph: Graph) => RewriteResult;
+
+const REWRITERS: Record<QuantizableOpType, Rewriter> = {
+  MatMul: quantizeMatMul,
+  Gemm: quantizeGemm,
+  Gather: quantizeGather,
+  Attention: quantizeAttention,
+  LSTM: quantizeLstm,
+  Conv: quantizeConv,
+};
+
+/** Bytes of every initializer and Constant-node tensor in the model's graphs. */
+export function constantBytes(model: Model): number {
+  let bytes = 0;
+  for (const graph of model.graph.allGraphs()) {
+    for (const v of graph.initializers.values()) bytes += v.initializer?.byteSize ?? 0;
+    for (const node of graph.nodes) {
+      const value = node.opType === 'Constant' ? node.attr('value')?.value : undefined;
+      if (value instanceof Tensor) bytes += value.byteSize;
+    }
+  }
+  return bytes;
+}
+
+function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+interface Candidate {
+  node: Node;
+  graph: Graph;
+  kind: QuantizableOpType;
+}
+
+/** Every candidate node in the main graph and its subgraphs, in graph order. */
+function findCandidates(model: Model): Candidate[] {
+  const out: Candidate[] = [];
+  for (const graph of [...model.graph.allGraphs()]) {
+    for (const node of graph.nodes) {
+      const kind = quantizableKind(node);
+      if (kind) out.push({ node, graph, kind });
+    }
+  }
+  return out;
+}
+
+/** The opset the emitted ops may need at most, so that a blocked raise is found before anything changes. */
+function worstCaseOpset(options: NormalizedOptions, selected: readonly Candidate[]): number {
+  if (options.format === 'qoperator') {
+    const onlyGather = selected.every((c) => c.kind === 'Gather');
+    return onlyGather ? 10 : 11;
+  }
+  const bidirectionalLstm = selected.some((c) => c.kind === 'LSTM' && c.node.attr('direction')?.asString() === 'bidirectional');
+  return options.perChannel || bidirectionalLstm ? 13 : 10;
+}
+
+function emptySummary(options: NormalizedOptions, bytes: number, notes: string[]): QuantizeSummary {
+  return {
+    kind: 'int8',
+    modified: false,
+    format: options.format,
+    weightType: options.weightType,
+    perChannel: options.perChannel,
+    reduceRange: options.reduceRange,
+    symmetric: options.symmetric,
+    opTypes: [...options.opTypes],
+    quantized: [],
+    counts: {},
+    skipped: [],
+    weightsQuantized: 0,
+    constantBytesBefore: bytes,
+    constantBytesAfter: bytes,
+    bytesSaved: 0,
+    notes,
+  };
+}
+
+interface Selection {
+  selected: Candidate[];
+  skipped: SkippedNode[];
+}
+
+/** The candidates the options ask for that have a float32 constant weight; notes what is left out and why. */
+function selectNodes(model: Model, opts: NormalizedOptions, owners: ReadonlyMap<Value, Graph>, notes: string[]): Selection {
+  const candidates = findCandidates(model);
+  const unknownExcluded = [...opts.excludeNodes].filter((name) => !candidates.some((c) => c.node.name === name));
+  if (unknownExcluded.length > 0) notes.push(`--exclude-nodes: no quantizable node named ${unknownExcluded.join(', ')}`);
+
+  const selection: Selection = { selected: [], skipped: [] };
+  let withoutConstant = 0;
+  for (const c of candidates) {
+    const name = c.node.name ?? '';
+    if (!opts.opTypes.has(c.kind) || (opts.includeNodes && !opts.includeNodes.has(name))) continue;
+    if (!findConstant(model, owners, c.node.input(WEIGHT_INPUT[c.kind]))) {
+      // No weight to quantize (activation x activation, a Gather over shapes): not a candidate at all.
+      if (c.kind !== 'Gather') withoutConstant++;
+      continue;
+    }
+    if (opts.excludeNodes.has(name)) selection.skipped.push({ node: name, op: c.kind, reason: 'excluded by --exclude-nodes' });
+    else selection.selected.push(c);
+  }
+  if (withoutConstant > 0) notes.push(`${withoutConstant} node(s) have no float32 constant weight (both inputs computed) and stay float`);
+
+  const convCount = candidates.filter((c) => c.kind === 'Conv').length;
+  if (convCount > 0 && !opts.opTypes.has('Conv')) {
+    notes.push(
+      `${convCount} Conv node(s) left in float: Conv is off by default because ONNX Runtime's ConvInteger ran 2.8-8x slower than float Conv; add Conv to --op-types to quantize it`,
+    );
+  }
+  const inFunctions = model.functions.reduce((n, f) => n + [...f.body.allNodes()].filter((x) => quantizableKind(x)).length, 0);
+  if (inFunctions > 0) notes.push(`${inFunctions} candidate node(s) inside model-local functions were left in float`);
+  return selection;
+}
+
+/**
+ * Settles the opset before the graph is touched, so that a model that cannot
+ * be raised is left as it was: throws naming the ops in the way, or (for
+ * weight-only per-channel, which needs opset 13) falls back to per-tensor.
+ */
+function checkOpset(model: Model, opts: NormalizedOptions, selected: readonly Candidate[], notes: string[]): NormalizedOptions {
+  const current = model.opsetVersion('') ?? 1;
+  let target = worstCaseOpset(opts, selected);
+  if (current < target && opts.format === 'qdq' && target === 13 && opsetRaiseBlockers(model, current, 13).length > 0) {
+    notes.push(`per-axis DequantizeLinear needs opset 13 and the model (opset ${current}) cannot be raised to it: weights quantized per tensor`);
+    opts = { ...opts, perChannel: false };
+    target = worstCaseOpset(opts, selected);
+  }
+  if (current < target && opsetRaiseBlockers(model, current, target).length > 0) ensureDefaultOpset(model, target); // throws
+  return opts;
+}
+
+/** Why nothing was selected, for the summary. */
+function nothingSelectedNote(model: Model, opts: NormalizedOptions, skipped: readonly SkippedNode[]): string {
+  if (skipped.length > 0) return 'every quantizable node is excluded by --exclude-nodes';
+  const existing = countBy(
+    [...model.graph.allNodes()].filter((n) => QUANTIZED_OPS.has(n.opType)),
+    (n) => n.opType,
+  );
+  if (existing.size > 0) {
+    return `the model is already quantized (${[...existing].map(([op, n]) => `${n} ${op}`).join(', ')}); nothing left to quantize`;
+  }
+  const among = opts.includeNodes ? ' among --include-nodes' : '';
+  return `nothing to quantize: no ${[...opts.opTypes].join('/')} node with a float32 constant weight${among}`;
+}
+
+/**
+ * Quantizes `model` in place and returns it with a summary. Leaves the model
+ * untouched (summary.modified false, with a note saying why) when there is
+ * nothing to quantize; throws OnnxpressError for options it cannot honour
+ * and for an opset it cannot raise (the model is then untouched too).
+ */
+export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = {}): QuantizeResult {
+  let opts = normalizeOptions(options);
+  const bytesBefore = constantBytes(model);
+  const notes: string[] = [];
+
+  if (opts.includeNodes) {
+    const names = new Set<string>();
+    for (const g of model.allGraphs()) for (const n of g.nodes) if (n.name) names.add(n.name);
+    const unknown = [...opts.includeNodes].filter((n) => !names.has(n));
+    if (unknown.length === opts.includeNodes.size) {
+      notes.push(`--include-nodes names no node of the model (${unknown.join(', ')}); nothing was quantized`);
+      return { model, summary: emptySummary(opts, bytesBefore, notes) };
+    }
+    if (unknown.length > 0) notes.push(`--include-nodes: no node named ${unknown.join(', ')}`);
+  }
+
+  const owners = initializerOwners(model);
+  const { selected, skipped } = selectNodes(model, opts, owners, notes);
+  if (selected.length === 0) {
+    notes.push(nothingSelectedNote(model, opts, skipped));
+    return { model, summary: { ...emptySummary(opts, bytesBefore, notes), skipped } };
+  }
+  const current = model.opsetVersion('') ?? 1;
+  opts = checkOpset(model, opts, selected, notes);
+
+  const ctx = new QuantizeContext(model, opts, owners);
+  ctx.skippedNodes.push(...skipped);
+  for (const { node, graph, kind } of selected) {
+    if (!graph.has(node)) continue;
+    const result = REWRITERS[kind](ctx, node, graph);
+    const name = node.name ?? '';
+    if ('as' in result) ctx.quantizedNodes.push({ node: name, op: kind, as: result.as });
+    else if ('skipped' in result) ctx.skippedNodes.push({ node: name, op: kind, reason: result.skipped });
+  }
+  removeReleased(ctx);
+
+  let opsetRaised: { from: number; to: number } | undefined;
+  if (ctx.requiredOpset > current) {
+    opsetRaised = ensureDefaultOpset(model, ctx.requiredOpset);
+    if (opsetRaised) notes.push(`opset raised from ${opsetRaised.from} to ${opsetRaised.to} (every op keeps its meaning)`);
+  }
+  if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
+
+  if (ctx.quantizedNodes.length === 0) notes.push('nothing was quantized: every candidate was skipped');
+  for (const [reason, n] of countBy(ctx.skippedNodes, (s) => `${s.op}: ${s.reason}`)) notes.push(`skipped ${n} node(s), ${reason}`);
+
+  const bytesAfter = constantBytes(model);
+  const counts: Partial<Record<QuantizableOpType, number>> = {};
+  for (const q of ctx.quantizedNodes) counts[q.op] = (counts[q.op] ?? 0) + 1;
+  const summary: QuantizeSummary = {
+    ...emptySummary(opts, bytesBefore, notes),
+    modified: ctx.quantizedNodes.length > 0,
+    quantized: ctx.quantizedNodes,
+    counts,
+    skipped: ctx.skippedNodes,
+    weightsQuantized: ctx.weightCount,
+    constantBytesAfter: bytesAfter,
+    bytesSaved: bytesBefore - bytesAfter,
+    ...(opsetRaised ? { opsetRaised } : {}),
+  };
+  return { model, summary };
+}
+
+export const quantizeDynamicPass: Pass<QuantizeDynamicOptions, QuantizeSummary> = {
+  name: 'quantize-dynamic-int8',
+  run(model: Model, options: QuantizeDynamicOptions): PassResult<QuantizeSummary> {
+    const { summary } = quantizeDynamic(model, options);
+    return { modified: summary.modified, summary };
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * Acceptance on the corpus, measured in ONNX Runtime: every model converts
+ * with the default options, loads and runs; outputs stay close to float32; the
+ * task metric (where labels.pb exists) stays within 0.5 points of float32 and
+ * no more than 0.2 points below onnxruntime's own int8 model; the file is no
+ * larger than onnxruntime's ort/int8.onnx plus 1%.
+ */
+import { mkdtempSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { modelToBytes } from '../../../src/io/bytes.js';
+import { loadModel } from '../../../src/io/load.js';
+import { saveModel } from '../../../src/io/save.js';
+import { DEFAULT_OP_TYPES } from '../../../src/passes/quantize/options.js';
+import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
+import { CORPUS, CORPUS_MODELS, HAVE_CORPUS } from '../../helpers/corpus.js';
+import { cosine, opCounts, readTensorFile, runModel, top1Accuracy } from './helpers.js';
+
+function testInputs(dir: string): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (let i = 0; existsSync(join(dir, `input_${i}.pb`)); i++) {
+    const { name, tensor } = readTensorFile(join(dir, `input_${i}.pb`));
+    feeds[name] = tensor;
+  }
+  return feeds;
+}
+
+/**
+ * onnxruntime quantized the Conv layers of these (its default op types include
+ * Conv; ours leave it out), so their size is compared with Conv quantized too.
+ */
+const CONV_MODELS = new Set(['digits_cnn', 'vit_tiny']);
+
+describe.skipIf(!HAVE_CORPUS)('corpus models quantized with the defaults', () => {
+  const out = mkdtempSync(join(tmpdir(), 'onnxpress-int8-'));
+
+  for (const name of CORPUS_MODELS) {
+    it(name, async () => {
+      const dir = join(CORPUS, 'models', name);
+      const feeds = testInputs(join(dir, 'test_data_set_0'));
+      const expected = readTensorFile(join(dir, 'test_data_set_0', 'output_0.pb')).tensor;
+      const ortInt8 = join(dir, 'ort', 'int8.onnx');
+
+      const model = loadModel(join(dir, 'model.onnx'));
+      const { summary } = quantizeDynamic(model);
+      expect(summary.modified).toBe(true);
+      const path = join(out, `${name}.onnx`);
+      saveModel(model, path);
+
+      const outputs = await runModel(path, feeds);
+      const first = Object.values(outputs)[0]!;
+      expect(cosine(first.data as Float32Array, expected.data as Float32Array)).toBeGreaterThan(0.999);
+
+      if (existsSync(join(dir, 'labels.pb'))) {
+        const labels = readTensorFile(join(dir, 'labels.pb')).tensor;
+        const float32 = top1Accuracy(expected, labels);
+        const reference = top1Accuracy(Object.values(await runModel(ortInt8, feeds))[0]!, labels);
+        const ours = top1Accuracy(first, labels);
+        expect(Math.abs(ours - float32)).toBeLessThanOrEqual(0.005 + 1e-9);
+        expect(ours).toBeGreaterThanOrEqual(reference - 0.002 - 1e-9);
+      }
+
+      // The same integer kernels as onnxruntime's quantizer emitted.
+      const reference = opCounts(loadModel(ortInt8));
+      const sizeModel = CONV_MODELS.has(name) ? loadModel(join(dir, 'model.onnx')) : undefined;
+      if (sizeModel) {
+        quantizeDynamic(sizeModel, { opTypes: [...DEFAULT_OP_TYPES, 'Conv'] });
+        expect(opCounts(sizeModel).ConvInteger).toBe(reference.ConvInteger);
+        saveModel(sizeModel, join(out, `${name}-conv.onnx`));
+        await runModel(join(out, `${name}-conv.onnx`), feeds);
+      }
+      expect(opCounts(model).MatMulInteger).toBe(reference.MatMulInteger);
+      const size = statSync(sizeModel ? join(out, `${name}-conv.onnx`) : path).size;
+      expect(size).toBeLessThanOrEqual(statSync(ortInt8).size * 1.01);
+    });
+  }
+
+  it('leaves a model onnxruntime already quantized as it is, and says so', () => {
+    const model = loadModel(join(CORPUS, 'models', 'char_gpt', 'ort', 'int8.onnx'));
+    const before = modelToBytes(model);
+    const { summary } = quantizeDynamic(model);
+    expect(summary.modified).toBe(false);
+    expect(summary.notes.join('\n')).toMatch(/already quantized \(.*17 MatMulInteger/);
+    expect(Buffer.from(modelToBytes(model)).equals(Buffer.from(before))).toBe(true);
+  });
+});
