@@ -1,5 +1,5 @@
 /** How the CLI talks: results on stdout, one-line errors on stderr, exit codes 0 / 1 / 2. */
-import { isOnnxpressError, messageOf } from '../io/errors.js';
+import { isOnnxpressError, messageOf, oneLine } from '../io/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -12,7 +12,7 @@ export function printJson(value: unknown): void {
 /** Prints an error as one line (the stack only when verbose) and returns the exit code for it. */
 export function reportError(e: unknown, verbose: boolean): number {
   const message = isOnnxpressError(e) ? e.message : `internal error: ${messageOf(e)}`;
-  process.stderr.write(`onnxpress: ${message}\n`);
+  process.stderr.write(`onnxpress: ${oneLine(message)}\n`);
   if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   else if (!isOnnxpressError(e)) process.stderr.write('(run with --verbose for the stack trace)\n');
   return EXIT_ERROR;

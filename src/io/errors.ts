@@ -37,3 +37,8 @@ export function isOnnxpressError(e: unknown): e is OnnxpressError {
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Names from a model file may hold newlines or other control characters; an error stays on one line. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

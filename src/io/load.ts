@@ -6,7 +6,7 @@ import { deserializeModel } from '../proto/serde.js';
 import { WireError } from '../proto/wire.js';
 import type { Model } from '../ir/model.js';
 import type { ExternalLocation } from '../ir/tensor.js';
-import { OnnxpressError, isOnnxpressError, messageOf } from './errors.js';
+import { OnnxpressError, isOnnxpressError, messageOf, oneLine } from './errors.js';
 import { externalLoader, resolveExternalPath } from './external-data.js';
 import { readBytes, readRange, systemMessage } from './read-bytes.js';
 import { holeOf, readSkeleton, type Skeleton } from './skeleton.js';
@@ -100,10 +100,6 @@ function safeSkeleton(path: string): Skeleton | undefined {
   }
 }
 
-/** Names from the file may hold newlines or other control characters; errors stay on one line. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 /**
  * External data references, checked when the model is read (a stat per data

@@ -175,7 +175,7 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
         file: outPath,
       });
     }
-    result.externalBytes = writeAtomically(dataPath, (sink) => writeExternal(sink, plan!));
+    result.externalBytes = writeAtomically(dataPath, (sink) => writeExternal(sink, plan!, model.sourcePath ?? outPath));
     result.externalDataFile = dataPath;
   } else if (keepOriginal && sourceDir) {
     const source = resolveExternalPath(model.sourcePath!, sourceDir, keepOriginal);
@@ -219,13 +219,13 @@ function planExternal(tensors: Tensor[], threshold: number, only?: Set<Tensor>):
   return { layout, size, threshold };
 }
 
-function writeExternal(sink: FileSink, plan: ExternalPlan): void {
+function writeExternal(sink: FileSink, plan: ExternalPlan, file: string): void {
   const pad = new Uint8Array(ALIGNMENT);
   for (const [tensor, offset] of plan.layout) {
     if (sink.written < offset) sink.write(pad.subarray(0, offset - sink.written));
     const bytes = tensor.rawBytes();
     if (bytes.length !== tensor.byteSize) {
-      throw new OnnxpressError('E_MODEL', `tensor '${tensor.name ?? ''}' holds ${bytes.length} bytes, its shape says ${tensor.byteSize}`);
+      throw new OnnxpressError('E_MODEL', `tensor '${tensor.name ?? ''}' holds ${bytes.length} bytes, its shape says ${tensor.byteSize}`, { file });
     }
     sink.write(bytes);
   }

@@ -178,8 +178,9 @@ function fieldsToRaw(dataType: DataType, s: FieldStorage, count: number): Uint8A
       }
       if (dtype.bits === 4 || dtype.bits === 2) {
         // Sub-byte types: int32_data already holds packed bytes, one byte per entry.
-        const out = new Uint8Array(byteSizeOf(dataType, count));
-        for (let i = 0; i < out.length && i < s.values.length; i++) out[i] = s.values[i]! & 0xff;
+        // Sized by what is stored, not by what the dims claim: a corrupt shape must not allocate gigabytes.
+        const out = new Uint8Array(Math.min(byteSizeOf(dataType, count), s.values.length));
+        for (let i = 0; i < out.length; i++) out[i] = s.values[i]! & 0xff;
         return out;
       }
       break;

@@ -26,9 +26,9 @@ import { synthesizeInputs } from './synthesize.js';
 import { resolveThresholds } from './thresholds.js';
 import type { ConversionKind, ModelReport, OutputComparison, Threshold, ValidationResult, ValidationRun } from './types.js';
 
-export const DEFAULT_THREADS = 2;
-export const DEFAULT_WARMUP = 5;
-export const DEFAULT_ITERATIONS = 50;
+import { DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_WARMUP } from './defaults.js';
+
+export { DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_WARMUP };
 
 export interface LatencyOptions {
   /** Untimed rounds first; default 5. */
