@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { convertCommand, type ConvertArgs } from './convert.js';
 import { inspectCommand, type InspectArgs } from './inspect.js';
 import { reportCommand, reportCompareCommand, type ReportCompareArgs } from './report.js';
+import { runCommand, type RunArgs } from './run.js';
 import { validateCommand, type ValidateArgs } from './validate.js';
 
 type Handler<A> = (args: A) => number | Promise<number>;
@@ -19,6 +20,7 @@ export function buildCli(y: Argv, setExit: (code: number) => void): Argv {
     .usage('$0 <command> [options]')
     .command(inspectCommand.command, inspectCommand.describe, inspectCommand.builder, wrap<InspectArgs>(inspectCommand.handler, setExit))
     .command(convertCommand.command, convertCommand.describe, convertCommand.builder, wrap<ConvertArgs>(convertCommand.handler, setExit))
+    .command(runCommand.command, runCommand.describe, runCommand.builder, wrap<RunArgs>(runCommand.handler, setExit))
     .command(validateCommand.command, validateCommand.describe, validateCommand.builder, wrap<ValidateArgs>(validateCommand.handler, setExit))
     .command(reportCommand.command, reportCommand.describe, (r: Argv) =>
       r

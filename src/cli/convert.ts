@@ -29,10 +29,10 @@ export const convertCommand = {
         seen.add(name);
         cmd = cmd.option(name, {
           type: opt.type === 'array' ? 'string' : opt.type,
-          array: opt.type === 'array' ? true : undefined,
           describe: opt.describe,
-          default: opt.default,
-          choices: opt.choices as string[] | undefined,
+          ...(opt.type === 'array' ? { array: true } : {}),
+          ...(opt.default !== undefined ? { default: opt.default } : {}),
+          ...(opt.choices ? { choices: [...opt.choices] } : {}),
         });
       }
       if (names.length) cmd = cmd.group(names, `Options for --to ${def.name}:`);
@@ -48,6 +48,7 @@ export const convertCommand = {
       for (const r of results) {
         const ratio = r.inputBytes > 0 ? ` (${((100 * r.save.bytes) / r.inputBytes).toFixed(1)}%)` : '';
         process.stdout.write(`${r.input} -> ${r.output}: ${formatBytes(r.save.bytes)}${ratio}\n`);
+        for (const note of r.summary.notes ?? []) process.stdout.write(`  ${note}\n`);
       }
     }
     return 0;

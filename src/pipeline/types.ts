@@ -1,0 +1,98 @@
+/** The public types of pipelines: a normalized pipeline file, and what a run produces. */
+import type { ConversionSummary } from '../conversion-def.js';
+import type { ReportFormat } from '../report/index.js';
+import type { ConversionKind, Threshold, ValidationResult } from '../validate/types.js';
+
+/** One conversion of a variant, with camelCase options (defaults filled in). */
+export interface PassSpec {
+  to: string;
+  options: Record<string, unknown>;
+}
+
+export interface VariantSpec {
+  name: string;
+  /** Applied in order to the same in-memory model; one for a plain variant, several for a chain. */
+  passes: PassSpec[];
+  /** fp16 or int8 when every pass that changes something is that one conversion; otherwise 'other'. */
+  kind: ConversionKind;
+  line: number;
+}
+
+export interface ModelSpec {
+  /** As written in the file (for messages). */
+  pattern: string;
+  /** True when `pattern` is a glob (matched from the pipeline's folder); otherwise a file or folder path. */
+  isGlob: boolean;
+  id?: string;
+  /** Absolute test-data folder, 'random', or undefined: `<model folder>/test_data_set_0` when present, else random. */
+  inputs?: string;
+  /** Absolute labels file, false for none, or undefined: `<model folder>/labels.pb` when present. */
+  labels?: string | false;
+  dims: Record<string, number>;
+  /** `models[i]`, and the line, for errors found when the models are listed. */
+  path: string;
+  line: number;
+}
+
+export interface ValidateSettings {
+  executionProvider: string;
+  /** false: not measured; otherwise the runner's defaults for missing fields. */
+  latency: false | { warmup?: number; rounds?: number };
+  seed: number;
+  defaultThresholds: boolean;
+  /** The user's thresholds: `all` from '*', then per variant (later ones win). */
+  thresholds: { all: Threshold[]; byVariant: Record<string, Threshold[]> };
+  /** Absolute path of a custom validation module, or undefined for onnxpress's own runner. */
+  runner?: string;
+}
+
+export interface ReportSettings {
+  dir: string;
+  formats: ReportFormat[];
+  title: string;
+}
+
+export interface PipelineConfig {
+  /** Absolute path of the pipeline file, and as the user named it. */
+  file: string;
+  displayFile: string;
+  /** The pipeline file's folder: relative paths and globs in the file start here. */
+  baseDir: string;
+  name: string;
+  out: string;
+  models: ModelSpec[];
+  variants: VariantSpec[];
+  validate: ValidateSettings;
+  report: ReportSettings;
+}
+
+export type EntryStatus = 'pass' | 'fail' | 'error';
+export type EntryStage = 'convert' | 'validate' | 'worker';
+
+export interface EntryError {
+  /** Where it failed: converting, validating, or the worker process itself (a crash). */
+  stage: EntryStage;
+  message: string;
+  code?: string;
+}
+
+/** The outcome of one model in one variant. */
+export interface EntryOutcome {
+  model: string;
+  variant: string;
+  status: EntryStatus;
+  /** The original model file, and its size with external data. */
+  input: string;
+  inputBytes: number;
+  /** The converted file, and its size with external data (absent when conversion failed). */
+  output?: string;
+  outputBytes?: number;
+  /** One summary per pass of the variant. */
+  conversion?: ConversionSummary[];
+  result?: ValidationResult;
+  error?: EntryError;
+  /** True when this outcome was reused from the cache instead of computed in this run. */
+  cached: boolean;
+  /** Wall time of the conversion and validation when it was computed. */
+  seconds: number;
+}

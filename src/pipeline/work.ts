@@ -1,0 +1,69 @@
+/** One worker task: convert a model into each variant, validate each, and report every outcome as it is known. */
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import '../conversions.js';
+import { convertModel } from '../convert.js';
+import { isOnnxpressError, messageOf } from '../io/errors.js';
+import { loadModel } from '../io/load.js';
+import { saveModel } from '../io/save.js';
+import type { ConvertedVariant, VariantTask, WorkerMessage, WorkerTask } from './task.js';
+import type { EntryStage } from './types.js';
+import { loadValidator, type ValidateFn } from './validator.js';
+
+export function convertVariant(input: string, task: VariantTask): ConvertedVariant {
+  const model = loadModel(input);
+  const conversion = task.passes.map((pass) => convertModel(model, pass.to, pass.options));
+  mkdirSync(path.dirname(task.output), { recursive: true });
+  const saved = saveModel(model, task.output, { protect: [input] });
+  // A data file left by an earlier run would otherwise look like part of this output.
+  if (!saved.externalDataFile) rmSync(`${saved.path}.data`, { force: true });
+  const outputFiles = [saved.path, ...(saved.externalDataFile ? [saved.externalDataFile] : [])];
+  const outputBytes = outputFiles.reduce((sum, file) => sum + statSync(file).size, 0);
+  return { conversion, outputBytes, outputFiles };
+}
+
+/**
+ * Whether the same model, settings and versions would fail the same way: true for what the model or the
+ * runtime rejects, false for what the machine ran out of (system errors such as ENOMEM or EMFILE).
+ */
+function deterministic(e: unknown): boolean {
+  return !(e !== null && typeof e === 'object' && 'syscall' in e);
+}
+
+function errorOf(stage: EntryStage, e: unknown): { stage: EntryStage; message: string; code?: string } {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  const message = isOnnxpressError(e) ? e.message : `${e instanceof Error && e.name !== 'Error' ? `${e.name}: ` : ''}${messageOf(e)}`;
+  return { stage, message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+export async function runTask(task: WorkerTask, send: (message: WorkerMessage) => void): Promise<void> {
+  let validate: ValidateFn | undefined;
+  for (const variant of task.variants) {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    send({ type: 'stage', variant: variant.variant, stage: 'convert' });
+    let converted: ConvertedVariant;
+    try {
+      converted = convertVariant(task.input, variant);
+    } catch (e) {
+      const entry = { variant: variant.variant, status: 'error' as const, error: errorOf('convert', e), seconds: seconds() };
+      send({ type: 'entry', entry: { ...entry, cacheable: deterministic(e) } });
+      continue;
+    }
+    send({ type: 'stage', variant: variant.variant, stage: 'validate', converted });
+    const done = { variant: variant.variant, ...converted };
+    try {
+      validate ??= await loadValidator(task.validator);
+    } catch (e) {
+      send({ type: 'entry', entry: { ...done, status: 'error', error: errorOf('validate', e), seconds: seconds(), cacheable: false } });
+      continue;
+    }
+    try {
+      const result = await validate(variant.request);
+      send({ type: 'entry', entry: { ...done, status: result.passed ? 'pass' : 'fail', result, seconds: seconds(), cacheable: true } });
+    } catch (e) {
+      const error = errorOf('validate', e);
+      send({ type: 'entry', entry: { ...done, status: 'error', error, seconds: seconds(), cacheable: deterministic(e) } });
+    }
+  }
+}
