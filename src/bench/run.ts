@@ -57,8 +57,8 @@ interface Samples {
  */
 const CONVERSION_CASES: { to: string; maxWallRatio?: number; maxRssRatio?: number }[] = [
   { to: 'none', maxWallRatio: 2, maxRssRatio: 1.5 },
-  { to: 'fp16' },
-  { to: 'int8' },
+  { to: 'fp16', maxWallRatio: 3 },
+  { to: 'int8', maxWallRatio: 3 },
 ];
 
 function median(values: readonly number[]): number {

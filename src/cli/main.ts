@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OnnxpressError } from '../io/errors.js';
-import '../conversions.js';
 import { buildCli } from './commands.js';
 import { EXIT_ERROR, reportError } from './output.js';
 
@@ -12,11 +11,14 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let exitCode = 0;
   try {
+    // Registering the conversions loads every pass: only `convert` needs them up front (for its flags).
+    if (argv.find((a) => !a.startsWith('-')) === 'convert') await import('../conversions.js');
     await buildCli(yargs(argv), (code) => {
       exitCode = code;
     })
       .fail((msg, err) => {
-        throw err ?? new OnnxpressError('E_USAGE', msg);
+        // yargs spreads some messages over several lines; ours are one.
+        throw err ?? new OnnxpressError('E_USAGE', msg.replace(/\s*\n\s*/g, ' '));
       })
       .parseAsync();
   } catch (e) {

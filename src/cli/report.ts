@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { OnnxpressError } from '../io/errors.js';
-import { compareReports, parseFraction, parseReport, renderComparisonMarkdown, ReportFormatError, type CompareOptions } from '../report/index.js';
+import { compareReports, parseFraction, renderComparisonMarkdown, type CompareOptions } from '../report/compare.js';
+import { parseReport, ReportFormatError } from '../report/json.js';
 import type { ReportDocument } from '../validate/types.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, printJson } from './output.js';
 
