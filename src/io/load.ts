@@ -32,6 +32,8 @@ export interface ParseOptions {
   path?: string;
   /** Raw data that was left unread (see skeleton.ts), with its loader. */
   deferredRawData?: (view: Uint8Array) => (() => Uint8Array) | undefined;
+  /** The bytes are a buffer only this model uses: passes may then convert weights in place. */
+  privateBytes?: boolean;
 }
 
 export interface LoadOptions {
@@ -59,6 +61,7 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
     model = deserializeModel(msg, {
       externalLoader: dir ? checkedExternalLoader(file, dir) : undefined,
       deferredRawData: options.deferredRawData,
+      privateBytes: options.privateBytes,
     });
   } catch (e) {
     if (isOnnxpressError(e)) throw e;
@@ -88,7 +91,7 @@ export function loadModel(path: string, options: LoadOptions = {}): Model {
       });
     }
   }
-  return parseModel(readBytes(path), { path });
+  return parseModel(readBytes(path), { path, privateBytes: true });
 }
 
 /** The skeleton, or undefined when the file cannot be walked (the full read then reports why). */

@@ -32,7 +32,8 @@ export interface ExternalLocation {
 
 export type TensorStorage =
   | { kind: 'none' }
-  | { kind: 'raw'; bytes: Uint8Array }
+  /** `writable`: the bytes are the model's own (read from its file), so a pass may overwrite them in place. */
+  | { kind: 'raw'; bytes: Uint8Array; writable?: boolean }
   | FieldStorage
   | { kind: 'external'; ref: ExternalLocation; load: () => Uint8Array }
   /** Inline raw data not read yet (models loaded without their weights); written back inline. */
@@ -128,6 +129,11 @@ export class Tensor {
     const copy = new Uint8Array(bytes.byteLength - (bytes.byteLength % width));
     copy.set(bytes.subarray(0, copy.length));
     return new Ctor(copy.buffer, 0, copy.length / width);
+  }
+
+  /** The raw data's bytes when a pass may overwrite them (the model owns them and nothing else reads them). */
+  writableBytes(): Uint8Array | undefined {
+    return this.storage.kind === 'raw' && this.storage.writable ? this.storage.bytes : undefined;
   }
 
   /** String tensors: the element bytes. */

@@ -19,6 +19,8 @@ export interface DeserializeContext {
   externalLoader?: (ref: ExternalLocation, tensorName: string | undefined) => () => Uint8Array;
   /** For raw data that was not read (a skeleton load): a loader for it, else undefined. */
   deferredRawData?: (view: Uint8Array) => (() => Uint8Array) | undefined;
+  /** The bytes being decoded belong to the model alone (a buffer read from its file): raw data may be overwritten in place. */
+  privateBytes?: boolean;
 }
 
 export interface SerializeContext {
@@ -203,7 +205,8 @@ export function deserializeTensor(msg: ProtoMessage, ctx: DeserializeContext): T
       if (value === undefined) continue;
       if (field === 'raw_data') {
         const load = ctx.deferredRawData?.(value);
-        storage = load ? { kind: 'deferred', length: value.length, load } : { kind: 'raw', bytes: value };
+        if (load) storage = { kind: 'deferred', length: value.length, load };
+        else storage = ctx.privateBytes ? { kind: 'raw', bytes: value, writable: true } : { kind: 'raw', bytes: value };
       } else storage = { kind: field, values: value } as TensorStorage;
       storageField = field;
       break;

@@ -44,6 +44,7 @@ import {
 import { findOverflowingNodes } from './autoblock.js';
 import { NameScope, NodePlacer, precisionSuffix } from './casts.js';
 import { normalizeFp16Options, type Fp16Options, type NormalizedFp16Options } from './options.js';
+import { Float32Reader } from '../float32-reader.js';
 import { planBlocks, type BlockPlan } from './plan.js';
 import {
   attributeSource,
@@ -52,7 +53,6 @@ import {
   convertTensorToFloat16,
   float16TensorFrom,
   float32Data,
-  Float32Reader,
   type AttributeSource,
   type ConversionCounts,
 } from './sources.js';
@@ -395,7 +395,8 @@ class Fp16Converter {
         this.summary.kept.initializers.push(v.name);
         return;
       }
-      if (t.elementCount <= COPY_LIMIT) this.float32Copies.set(v, { data: float32Data(t), dims: t.dims });
+      // A copy, not a view: the conversion below may overwrite the tensor's bytes in place.
+      if (t.elementCount <= COPY_LIMIT) this.float32Copies.set(v, { data: float32Data(t).slice(), dims: t.dims });
       const before = t.byteSize;
       this.recordCounts(v.name, convertTensorToFloat16(t, this.opts.flushSubnormals, this.reader));
       this.summary.converted.initializers++;

@@ -6,6 +6,7 @@
 import { Attribute, AttrType, type SparseTensor } from '../../ir/attribute.js';
 import { DataType } from '../../ir/dtypes.js';
 import { float32ToFloat16Clamped } from '../../ir/float16.js';
+import type { Float32Reader } from '../float32-reader.js';
 import type { Node } from '../../ir/graph.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { TypeInfo } from '../../ir/types.js';
@@ -72,34 +73,25 @@ export function float32Data(tensor: Tensor): Float32Array {
   return tensor.toTypedArray() as Float32Array;
 }
 
-/**
- * Reads float32 tensor data for conversion without a fresh copy per tensor:
- * raw bytes at an offset that is not a multiple of 4 (most of them, in a file
- * read into one buffer) are copied into one reused buffer. Writing fresh
- * memory costs as much as converting it, so this halves the pass's time on
- * large models.
- */
-export class Float32Reader {
-  private scratch = new ArrayBuffer(0);
-
-  /** The data; a view of the reader's buffer is valid only until the next call. */
-  read(tensor: Tensor): Float32Array {
-    const s = tensor.storage;
-    if (s.kind !== 'raw' && s.kind !== 'external') return float32Data(tensor);
-    const bytes = tensor.rawBytes();
-    const n = bytes.byteLength >> 2;
-    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
-    if (this.scratch.byteLength < n * 4) this.scratch = new ArrayBuffer(n * 4);
-    new Uint8Array(this.scratch, 0, n * 4).set(bytes.subarray(0, n * 4));
-    return new Float32Array(this.scratch, 0, n);
-  }
-}
-
 /** Converts a float32 tensor's data to float16 in place; returns what was clamped and flushed. */
 export function convertTensorToFloat16(tensor: Tensor, flushSubnormals: boolean, reader?: Float32Reader): ConversionCounts {
-  const result = float32ToFloat16Clamped(reader ? reader.read(tensor) : float32Data(tensor), { flushSubnormals });
+  const src = reader ? reader.read(tensor) : float32Data(tensor);
+  const result = float32ToFloat16Clamped(src, { flushSubnormals }, inPlaceDestination(tensor, src.length));
   tensor.setData(DataType.FLOAT16, result.data);
   return { clamped: result.clamped, flushed: result.flushed };
+}
+
+/**
+ * Where float16 data can go without fresh memory (which costs as much as the
+ * conversion): the first half of the tensor's own float32 bytes, when the
+ * model owns them. Converting front to back in place is safe: element i is
+ * written at byte 2i, over float32 elements already read.
+ */
+function inPlaceDestination(tensor: Tensor, count: number): Uint16Array | undefined {
+  const bytes = tensor.writableBytes();
+  if (!bytes || bytes.byteLength < count * 4) return undefined;
+  const start = bytes.byteOffset + (bytes.byteOffset & 1);
+  return new Uint16Array(bytes.buffer, start, count);
 }
 
 /** A new tensor holding float32 data converted to float16. */

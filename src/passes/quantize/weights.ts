@@ -3,6 +3,7 @@ import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
+import { Float32Reader } from '../float32-reader.js';
 import { isDefaultDomain } from './opset.js';
 
 /** A float constant feeding a node: an initializer or a Constant node, possibly behind Identity nodes. */
@@ -16,13 +17,17 @@ export interface ConstantWeight {
   read: Value;
 }
 
-const floatCache = new WeakMap<Tensor, Float32Array>();
+const reader = new Float32Reader();
+let last: { tensor: Tensor; data: Float32Array } | undefined;
 
-/** The weight's values; read (and, for unaligned raw data, copied) once however often asked. */
+/**
+ * The weight's values. Unaligned raw data is copied into one reused buffer
+ * (fresh memory is what makes copying slow), so the array is valid only until
+ * the next call for another tensor: use it, or copy it, before asking again.
+ */
 export function floatData(weight: ConstantWeight): Float32Array {
-  let data = floatCache.get(weight.tensor);
-  if (!data) floatCache.set(weight.tensor, (data = weight.tensor.toTypedArray() as Float32Array));
-  return data;
+  if (last?.tensor !== weight.tensor) last = { tensor: weight.tensor, data: reader.read(weight.tensor) };
+  return last.data;
 }
 
 /**
