@@ -4,24 +4,14 @@
  */
 import { bfloat16ToFloat32, float16ToFloat32 } from '../ir/float16.js';
 import type { AccuracyScore, OutputMetrics } from './types.js';
+import type { TypedArray } from '../ir/dtypes.js';
 
 /**
  * Numeric tensor data as onnxruntime-node returns it. A float16 tensor arrives as a Uint16Array of bit
  * patterns: convert it to Float32Array first (float16ToFloat32 in src/ir/float16.ts), because here a
  * Uint16Array is read as uint16 integers.
  */
-export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | readonly number[];
+export type NumericArray = TypedArray | readonly number[];
 
 /**
  * Tensor data from onnxruntime-node, made comparable: float16 and bfloat16 bit patterns (Uint16Array) become
