@@ -18,7 +18,10 @@ export async function runRun(args: RunArgs): Promise<number> {
       throw new OnnxpressError('E_USAGE', `--jobs ${args.jobs}: expected a positive integer`);
     }
     const file = args.pipeline ?? DEFAULT_PIPELINE;
-    const config = loadPipeline(file, { displayFile: args.pipeline ?? displayPath(DEFAULT_PIPELINE) });
+    const loaded = loadPipeline(file, { displayFile: args.pipeline ?? displayPath(DEFAULT_PIPELINE) });
+    // The demo writes to ./out/demo of the current folder, not into the installed package.
+    const demoOut = path.resolve('out', 'demo');
+    const config = args.pipeline === undefined ? { ...loaded, out: demoOut, report: { ...loaded.report, dir: demoOut } } : loaded;
     const only = (args.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
     const plan = planPipeline(config, { only, ...(args.shard !== undefined ? { shard: parseShard(args.shard) } : {}) });
 
