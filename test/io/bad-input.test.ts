@@ -314,31 +314,22 @@ describe('bad input gets one clear line and exit code 2', () => {
   it.each([
     ['distinct names', (i: number) => `v${i}`],
     ['all the same name', () => 'v'],
-  ])('many graph inputs with as many initializers (%s) load in linear time', (_what, nameOf) => {
-    // Matching initializers to inputs by scanning the input list was quadratic: 40,000 of each took 6 s.
-    // Four times the inputs must take about four times as long, not sixteen (best of three, to resist noise).
-    const bestMs = (n: number): number => {
-      const bytes = encode({
-        ir_version: 8,
-        opset_import: [{ domain: '', version: 17 }],
-        graph: {
-          input: Array.from({ length: n }, (_, i) => ({ name: nameOf(i) })),
-          initializer: Array.from({ length: n }, (_, i) => ({ name: nameOf(i), data_type: 1 })),
-        },
-      });
-      let best = Number.POSITIVE_INFINITY;
-      for (let run = 0; run < 3; run++) {
-        const t0 = performance.now();
-        const model = parseModel(bytes, { path: 'many.onnx' });
-        best = Math.min(best, performance.now() - t0);
-        expect(model.graph.inputs.filter((v) => v.initializer).length).toBe(n);
-      }
-      return best;
-    };
-    bestMs(2_000); // warm-up
-    const small = bestMs(5_000);
-    const large = bestMs(20_000);
-    expect(large / small, `${small.toFixed(1)} ms for 5,000, ${large.toFixed(1)} ms for 20,000`).toBeLessThan(8);
+  ])('binds each of 20,000 initializers to its own graph input (%s)', (_what, nameOf) => {
+    // Matching initializers to inputs once scanned the input list for each initializer (40,000 of each took 6 s);
+    // the speed belongs to the benchmark, the binding rule is checked here: the k-th initializer of a name takes
+    // the k-th input of that name.
+    const n = 20_000;
+    const bytes = encode({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 17 }],
+      graph: {
+        input: Array.from({ length: n }, (_, i) => ({ name: nameOf(i) })),
+        initializer: Array.from({ length: n }, (_, i) => ({ name: nameOf(i), data_type: 1, dims: [i] })),
+      },
+    });
+    const model = parseModel(bytes, { path: 'many.onnx' });
+    expect(model.graph.inputs).toHaveLength(n);
+    model.graph.inputs.forEach((v, i) => expect(v.initializer?.dims, v.name).toEqual([i]));
   });
 
   it('a tensor declaring 2^60 elements is handled without allocating them', async () => {
