@@ -1,8 +1,7 @@
 /** A summary of a model: what `onnxpress inspect` prints. */
-import { AttrType } from '../ir/attribute.js';
+import { constantTensors } from '../ir/constants.js';
 import { dataTypeName } from '../ir/dtypes.js';
 import type { Model } from '../ir/model.js';
-import type { Tensor } from '../ir/tensor.js';
 import { dimsOf, formatType } from '../ir/types.js';
 
 export interface IoSummary {
@@ -38,21 +37,7 @@ export interface ModelSummary {
   subgraphCount: number;
 }
 
-/** Constant tensors of the model with the name they go by: initializers and Constant-like attribute values. */
-export function constantTensors(model: Model): { name: string; tensor: Tensor }[] {
-  const out: { name: string; tensor: Tensor }[] = [];
-  for (const graph of model.allGraphs()) {
-    for (const v of graph.initializers.values()) if (v.initializer) out.push({ name: v.name, tensor: v.initializer });
-    for (const node of graph.nodes) {
-      for (const attr of node.attributes.values()) {
-        if (attr.type === AttrType.TENSOR && attr.value) {
-          out.push({ name: node.outputs[0]?.name ?? node.name ?? attr.name, tensor: attr.value as Tensor });
-        }
-      }
-    }
-  }
-  return out;
-}
+export { constantTensors };
 
 export function summarizeModel(model: Model): ModelSummary {
   const io = (v: { name: string; type: Parameters<typeof formatType>[0] }): IoSummary => {

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep, win32 } from 'node:path';
 import type { ExternalLocation } from '../ir/tensor.js';
-import { OnnxpressError } from './errors.js';
+import { OnnxpressError, oneLine } from './errors.js';
 import { readRange, systemMessage } from './read-bytes.js';
 
 /**
@@ -21,23 +21,43 @@ export function resolveExternalPath(modelPath: string, modelDir: string, locatio
   return join(modelDir, normalize(parts.join(sep)));
 }
 
-/** A loader that reads the tensor's bytes on first use, checking them against the file's size. */
-export function externalLoader(modelPath: string, modelDir: string, ref: ExternalLocation, tensorName: string | undefined): () => Uint8Array {
-  const file = resolveExternalPath(modelPath, modelDir, ref.location);
-  return () => {
-    const what = `tensor '${tensorName ?? ''}' (external data ${ref.location})`;
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch (e) {
-      throw new OnnxpressError('E_EXTERNAL_DATA', `${what}: ${systemMessage(e)}`, { file: modelPath, cause: e });
+/**
+ * Loaders for a model's external tensors. Each reference is checked when the
+ * model is read (one stat per data file): a missing file, a folder, or bytes
+ * past the end of the file make the model invalid for every command, not only
+ * for those that read the weights. The bytes themselves are read on first use.
+ */
+export function externalLoaders(modelPath: string, modelDir: string): (ref: ExternalLocation, tensorName: string | undefined) => () => Uint8Array {
+  const sizes = new Map<string, number>();
+  return (ref, tensorName) => {
+    const what = `tensor '${oneLine(tensorName ?? '')}' (external data ${oneLine(ref.location)})`;
+    const fail = (why: string, cause?: unknown): never => {
+      throw new OnnxpressError('E_EXTERNAL_DATA', `${what}: ${why}`, { file: modelPath, cause });
+    };
+    if (/[\u0000-\u001f\u007f]/.test(ref.location)) fail('the location holds a control character');
+    const dataPath = resolveExternalPath(modelPath, modelDir, ref.location);
+    let size = sizes.get(dataPath);
+    if (size === undefined) {
+      let stat;
+      try {
+        stat = statSync(dataPath);
+      } catch (e) {
+        return fail(systemMessage(e), e);
+      }
+      if (!stat.isFile()) fail('not a regular file');
+      size = stat.size;
+      sizes.set(dataPath, size);
     }
     const length = ref.length ?? size - ref.offset;
     if (ref.offset > size || length < 0 || ref.offset + length > size) {
-      throw new OnnxpressError('E_EXTERNAL_DATA', `${what}: bytes ${ref.offset}..${ref.offset + length} lie past the end of the ${size}-byte file`, {
-        file: modelPath,
-      });
+      fail(`bytes ${ref.offset}..${ref.offset + length} lie past the end of the ${size}-byte file`);
     }
-    return readRange(file, ref.offset, length);
+    return () => {
+      try {
+        return readRange(dataPath, ref.offset, length);
+      } catch (e) {
+        return fail(oneLine(systemMessage(e)), e);
+      }
+    };
   };
 }

@@ -1,14 +1,12 @@
 /** Reading models: bytes -> protobuf messages -> IR, with clear errors for anything that is not a model. */
-import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { decode } from '../proto/codec.js';
 import { deserializeModel } from '../proto/serde.js';
 import { WireError } from '../proto/wire.js';
 import type { Model } from '../ir/model.js';
-import type { ExternalLocation } from '../ir/tensor.js';
 import { OnnxpressError, isOnnxpressError, messageOf, oneLine } from './errors.js';
-import { externalLoader, resolveExternalPath } from './external-data.js';
-import { readBytes, readRange, systemMessage } from './read-bytes.js';
+import { externalLoaders } from './external-data.js';
+import { readBytes, readRange } from './read-bytes.js';
 import { holeOf, readSkeleton, type Skeleton } from './skeleton.js';
 
 const MAGIC: [Uint8Array, string][] = [
@@ -59,7 +57,7 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
     }
     const dir = path ? dirname(resolve(path)) : undefined;
     model = deserializeModel(msg, {
-      externalLoader: dir ? checkedExternalLoader(file, dir) : undefined,
+      externalLoader: dir ? externalLoaders(file, dir) : undefined,
       deferredRawData: options.deferredRawData,
       privateBytes: options.privateBytes,
     });
@@ -101,48 +99,4 @@ function safeSkeleton(path: string): Skeleton | undefined {
   } catch {
     return undefined;
   }
-}
-
-
-/**
- * External data references, checked when the model is read (a stat per data
- * file, no reads): a missing file, a folder, or bytes past the end of the file
- * make the model invalid for every command, not only for those that read the
- * weights. The data itself is still read on first use.
- */
-function checkedExternalLoader(file: string, dir: string): (ref: ExternalLocation, name: string | undefined) => () => Uint8Array {
-  const sizes = new Map<string, number>();
-  return (ref, name) => {
-    const what = `tensor '${oneLine(name ?? '')}' (external data ${oneLine(ref.location)})`;
-    const fail = (why: string, cause?: unknown): never => {
-      throw new OnnxpressError('E_EXTERNAL_DATA', `${what}: ${why}`, { file, cause });
-    };
-    if (/[\u0000-\u001f\u007f]/.test(ref.location)) fail('the location holds a control character');
-    const load = externalLoader(file, dir, ref, name);
-    const dataPath = resolveExternalPath(file, dir, ref.location);
-    let size = sizes.get(dataPath);
-    if (size === undefined) {
-      let stat;
-      try {
-        stat = statSync(dataPath);
-      } catch (e) {
-        return fail(systemMessage(e), e);
-      }
-      if (!stat.isFile()) fail('not a regular file');
-      size = stat.size;
-      sizes.set(dataPath, size);
-    }
-    const length = ref.length ?? size - ref.offset;
-    if (ref.offset > size || length < 0 || ref.offset + length > size) {
-      fail(`bytes ${ref.offset}..${ref.offset + length} lie past the end of the ${size}-byte file`);
-    }
-    return () => {
-      try {
-        return load();
-      } catch (e) {
-        if (isOnnxpressError(e)) throw e;
-        return fail(oneLine(systemMessage(e)), e);
-      }
-    };
-  };
 }

@@ -4,6 +4,7 @@
  */
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { constantTensors } from '../ir/constants.js';
 import type { Model } from '../ir/model.js';
 import type { Tensor } from '../ir/tensor.js';
 import { encodedSize, encodeTo } from '../proto/codec.js';
@@ -94,32 +95,10 @@ interface ExternalPlan {
   threshold: number;
 }
 
-function collectTensors(model: Model): Tensor[] {
-  const seen = new Set<Tensor>();
-  const visitTensor = (t: Tensor | undefined): void => {
-    if (t) seen.add(t);
-  };
-  for (const graph of model.allGraphs()) {
-    for (const v of graph.initializers.values()) visitTensor(v.initializer);
-    for (const node of graph.nodes) {
-      for (const attr of node.attributes.values()) {
-        const v = attr.value;
-        if (Array.isArray(v)) for (const item of v) visitTensor(isTensor(item) ? item : undefined);
-        else visitTensor(isTensor(v) ? v : undefined);
-      }
-    }
-  }
-  return [...seen];
-}
-
-function isTensor(v: unknown): v is Tensor {
-  return typeof v === 'object' && v !== null && 'storage' in v && 'dataType' in v && 'rawBytes' in v;
-}
-
 export function saveModel(model: Model, outPath: string, options: SaveOptions = {}): SaveResult {
   const target = resolve(outPath);
   const protect = new Set([...(options.protect ?? []), ...(model.sourcePath ? [model.sourcePath] : [])].map(realOrResolved));
-  const tensors = collectTensors(model);
+  const tensors = [...new Set(constantTensors(model).map((c) => c.tensor))];
   const sourceDir = model.sourcePath ? dirname(model.sourcePath) : undefined;
   for (const t of tensors) {
     if (t.storage.kind === 'external' && sourceDir) protect.add(realOrResolved(resolveExternalPath(model.sourcePath!, sourceDir, t.storage.ref.location)));
@@ -160,11 +139,13 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
 
   const limit = options.protobufLimit ?? PROTOBUF_LIMIT;
   let msg = serializeModel(model, context(plan));
-  if (!plan && encodedSize(msg) > limit) {
+  let size = encodedSize(msg);
+  if (!plan && size > limit) {
     plan = planExternal(tensors, DEFAULT_EXTERNAL_THRESHOLD);
     msg = serializeModel(model, context(plan));
+    size = encodedSize(msg);
   }
-  if (encodedSize(msg) > limit) {
+  if (size > limit) {
     throw new OnnxpressError('E_TOO_LARGE', 'the model graph alone passes protobuf 2 GiB limit even with weights stored externally', { file: outPath });
   }
 
