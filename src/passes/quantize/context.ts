@@ -78,6 +78,9 @@ export class QuantizeContext {
   private readonly weights = new Map<string, QuantizedWeight>();
   private readonly activations = new Map<Graph, Map<Value, DynamicQuantized>>();
   private readonly dequantized = new Map<Graph, Map<QuantizedWeight, Value>>();
+  private readonly expanded = new Map<Graph, Map<QuantizedWeight, Value>>();
+  /** Initializers this run added, with their graph. */
+  private readonly added = new Map<Value, Graph>();
 
   constructor(
     readonly model: Model,
@@ -111,7 +114,13 @@ export class QuantizeContext {
     const name = this.names.fresh(base);
     const v = new Value(name);
     v.initializer = Tensor.fromArray(name, dataType, dims, data);
+    this.added.set(v, graph);
     return graph.addInitializer(v);
+  }
+
+  /** The graph holding an initializer, whether the model had it or this run added it. */
+  ownerOf(initializer: Value): Graph | undefined {
+    return this.owners.get(initializer) ?? this.added.get(initializer);
   }
 
   /** The float32 constant `value` holds (see findConstant). */
@@ -189,6 +198,39 @@ export class QuantizeContext {
     });
     graph.insertBefore(before, node);
     this.requireOpset(weight.axis === undefined ? 10 : 13);
+    perGraph.set(weight, output);
+    return output;
+  }
+
+  /**
+   * The float weight rebuilt from a quantized one by constant-only ops,
+   * Mul(Sub(Cast(q), Cast(zero point)), scale) (no Sub when every zero point
+   * is 0), the same arithmetic as DequantizeLinear. ONNX Runtime folds
+   * constants at load (unlike DequantizeLinear, which it keeps for QDQ
+   * fusions), so the op behind it sees a plain float initializer and keeps its
+   * prepacked fast path. Placed before `before`; one per weight and graph.
+   */
+  expandWeight(graph: Graph, weight: QuantizedWeight, before: Node): Value {
+    let perGraph = this.expanded.get(graph);
+    if (!perGraph) this.expanded.set(graph, (perGraph = new Map()));
+    const cached = perGraph.get(weight);
+    if (cached) return cached;
+    const base = weight.quantized.name.replace(/_quantized$/, '');
+    const toFloat = (input: Value, name: string): Node =>
+      this.node({ opType: 'Cast', name, inputs: [input], outputs: [this.value(`${name}:0`)], attributes: [Attribute.int('to', DataType.FLOAT)] });
+    const nodes = [toFloat(weight.quantized, `${base}_cast`)];
+    const zeroPoints = weight.zeroPoint.initializer!.toTypedArray() as Int8Array | Uint8Array;
+    if (zeroPoints.some((z) => z !== 0)) {
+      const zeroPoint = toFloat(weight.zeroPoint, `${base}_zero_point_cast`);
+      nodes.push(zeroPoint, this.node({ opType: 'Sub', name: `${base}_shift`, inputs: [nodes[0]!.output(0), zeroPoint.output(0)], outputs: [this.value(`${base}_shifted`)] }));
+    } else {
+      this.released.add(weight.zeroPoint);
+    }
+    const output = this.value(`${base}_expanded`);
+    nodes.push(this.node({ opType: 'Mul', name: `${base}_expand`, inputs: [nodes.at(-1)!.output(0), weight.scale], outputs: [output] }));
+    graph.insertBefore(before, ...nodes);
+    // Cast with an integer `to` (6) and broadcasting Sub and Mul (7).
+    this.requireOpset(7);
     perGraph.set(weight, output);
     return output;
   }

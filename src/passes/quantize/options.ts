@@ -5,8 +5,12 @@ import type { WeightType } from './params.js';
 export const QUANTIZABLE_OP_TYPES = ['MatMul', 'Gemm', 'Gather', 'Attention', 'LSTM', 'Conv'] as const;
 export type QuantizableOpType = (typeof QUANTIZABLE_OP_TYPES)[number];
 
-/** Conv is left out: ConvInteger measured 2.8-8x slower than float Conv in ONNX Runtime. */
-export const DEFAULT_OP_TYPES: readonly QuantizableOpType[] = ['MatMul', 'Gemm', 'Gather', 'Attention', 'LSTM'];
+/**
+ * Conv is in, but by default only its weights are stored as int8 and the math
+ * stays float (see conv.ts): ConvInteger measured 2.8-8x slower than float
+ * Conv in ONNX Runtime, so it is used only with `convInteger`.
+ */
+export const DEFAULT_OP_TYPES: readonly QuantizableOpType[] = QUANTIZABLE_OP_TYPES;
 
 /**
  * qoperator: integer kernels (DynamicQuantizeLinear + MatMulInteger, QAttention, ...).
@@ -23,13 +27,19 @@ export interface QuantizeDynamicOptions {
   reduceRange?: boolean;
   /** Symmetric weight range; default: symmetric for int8, asymmetric for uint8 (onnxruntime's defaults). */
   symmetric?: boolean;
-  /** Op types to quantize (default MatMul, Gemm, Gather, Attention, LSTM). */
+  /** Op types to quantize (default all: MatMul, Gemm, Gather, Attention, LSTM, Conv). */
   opTypes?: readonly string[];
   /** Only these nodes (by name; a Gemm keeps its own name). */
   includeNodes?: readonly string[];
   /** Never these nodes (by name). */
   excludeNodes?: readonly string[];
   format?: QuantFormat;
+  /**
+   * Conv as ConvInteger (integer kernel). Default: the weight is stored as int8
+   * and expanded back to float by a Cast and a Mul that ONNX Runtime folds once
+   * at load, so the file shrinks and Conv runs at float speed.
+   */
+  convInteger?: boolean;
   /** Weights with fewer elements stay float (default 0: quantize every weight, as onnxruntime does). */
   minElements?: number;
 }
@@ -43,6 +53,7 @@ export interface NormalizedOptions {
   includeNodes: ReadonlySet<string> | undefined;
   excludeNodes: ReadonlySet<string>;
   format: QuantFormat;
+  convInteger: boolean;
   minElements: number;
 }
 
@@ -60,6 +71,8 @@ export function normalizeOptions(options: QuantizeDynamicOptions = {}): Normaliz
   if (weightType !== 'int8' && weightType !== 'uint8') throw usage(`--weight-type must be int8 or uint8, not '${String(weightType)}'`);
   const format = options.format ?? 'qoperator';
   if (format !== 'qoperator' && format !== 'qdq') throw usage(`--format must be qoperator or qdq, not '${String(format)}'`);
+  const convInteger = options.convInteger ?? false;
+  if (convInteger && format === 'qdq') throw usage('--conv-integer needs --format qoperator (qdq keeps every op float)');
   const minElements = options.minElements ?? 0;
   if (!Number.isFinite(minElements) || minElements < 0) throw usage(`--min-elements must be a number >= 0, not '${String(minElements)}'`);
 
@@ -87,6 +100,7 @@ export function normalizeOptions(options: QuantizeDynamicOptions = {}): Normaliz
     includeNodes: include === undefined || include.length === 0 ? undefined : new Set(include),
     excludeNodes: new Set(splitList(options.excludeNodes as readonly string[] | string | undefined) ?? []),
     format,
+    convInteger,
     minElements,
   };
 }

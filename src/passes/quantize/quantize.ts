@@ -5,13 +5,14 @@
  * float op), never from shape inference, so graphs onnxruntime's quantizer
  * cannot type (e.g. already fused by its transformer optimizer) work too.
  */
+import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { Pass, PassResult } from '../pass.js';
 import { quantizeAttention } from './attention.js';
 import { QuantizeContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
-import { quantizeConv } from './conv.js';
+import { EXPANDED_CONV, quantizeConv } from './conv.js';
 import { quantizeGather } from './gather.js';
 import { quantizeGemm } from './gemm.js';
 import { quantizeLstm } from './lstm.js';
@@ -140,8 +141,8 @@ function findCandidates(model: Model): Candidate[] {
 /** The opset the emitted ops may need at most, so that a blocked raise is found before anything changes. */
 function worstCaseOpset(options: NormalizedOptions, selected: readonly Candidate[]): number {
   if (options.format === 'qoperator') {
-    const onlyGather = selected.every((c) => c.kind === 'Gather');
-    return onlyGather ? 10 : 11;
+    const needs = (kind: QuantizableOpType): number => (kind === 'Gather' ? 10 : kind === 'Conv' && !options.convInteger ? 7 : 11);
+    return Math.max(...selected.map((c) => needs(c.kind)));
   }
   const bidirectionalLstm = selected.some((c) => c.kind === 'LSTM' && c.node.attr('direction')?.asString() === 'bidirectional');
   return options.perChannel || bidirectionalLstm ? 13 : 10;
@@ -194,12 +195,6 @@ function selectNodes(model: Model, opts: NormalizedOptions, owners: ReadonlyMap<
   }
   if (withoutConstant > 0) notes.push(`${withoutConstant} node(s) have no float32 constant weight (both inputs computed) and stay float`);
 
-  const convCount = candidates.filter((c) => c.kind === 'Conv').length;
-  if (convCount > 0 && !opts.opTypes.has('Conv')) {
-    notes.push(
-      `${convCount} Conv node(s) left in float: Conv is off by default because ONNX Runtime's ConvInteger ran 2.8-8x slower than float Conv; add Conv to --op-types to quantize it`,
-    );
-  }
   const inFunctions = model.functions.reduce((n, f) => n + [...f.body.allNodes()].filter((x) => quantizableKind(x)).length, 0);
   if (inFunctions > 0) notes.push(`${inFunctions} candidate node(s) inside model-local functions were left in float`);
   return selection;
@@ -222,6 +217,11 @@ function checkOpset(model: Model, opts: NormalizedOptions, selected: readonly Ca
   return opts;
 }
 
+function isQuantizedInitializer(value: Value | null): boolean {
+  const type = value?.initializer?.dataType;
+  return type === DataType.INT8 || type === DataType.UINT8;
+}
+
 /** Why nothing was selected, for the summary. */
 function nothingSelectedNote(model: Model, opts: NormalizedOptions, skipped: readonly SkippedNode[]): string {
   if (skipped.length > 0) return 'every quantizable node is excluded by --exclude-nodes';
@@ -229,6 +229,8 @@ function nothingSelectedNote(model: Model, opts: NormalizedOptions, skipped: rea
     [...model.graph.allNodes()].filter((n) => QUANTIZED_OPS.has(n.opType)),
     (n) => n.opType,
   );
+  const int8Stored = [...model.graph.allNodes()].filter((n) => n.opType === 'Cast' && isQuantizedInitializer(n.input(0))).length;
+  if (int8Stored > 0) existing.set('Cast of an int8 weight', int8Stored);
   if (existing.size > 0) {
     return `the model is already quantized (${[...existing].map(([op, n]) => `${n} ${op}`).join(', ')}); nothing left to quantize`;
   }
@@ -285,6 +287,12 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
   }
   if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
 
+  const expandedConvs = ctx.quantizedNodes.filter((q) => q.as === EXPANDED_CONV).length;
+  if (expandedConvs > 0) {
+    notes.push(
+      `${expandedConvs} Conv node(s) got int8 weights that ONNX Runtime expands to float once at load, and keep float math: ConvInteger ran 2.8-8x slower than float Conv (--conv-integer to use it anyway)`,
+    );
+  }
   if (ctx.quantizedNodes.length === 0) notes.push('nothing was quantized: every candidate was skipped');
   for (const [reason, n] of countBy(ctx.skippedNodes, (s) => `${s.op}: ${s.reason}`)) notes.push(`skipped ${n} node(s), ${reason}`);
 

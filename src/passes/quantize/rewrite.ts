@@ -32,7 +32,7 @@ export function removeReleased(ctx: QuantizeContext): void {
     if (value.useCount > 0) continue;
     const producer = value.producer();
     if (value.initializer) {
-      ctx.owners.get(value)?.removeInitializerIfUnused(value.name, { evenIfGraphInput: irVersion < 4 });
+      ctx.ownerOf(value)?.removeInitializerIfUnused(value.name, { evenIfGraphInput: irVersion < 4 });
     } else if (producer && producer.graph && isDefaultDomain(producer.domain) && (producer.opType === 'Constant' || producer.opType === 'Identity')) {
       const graph = producer.graph;
       if (graph.outputs.includes(value)) continue;

@@ -48,6 +48,29 @@ async function convert(input: string, output: string, ...flags: string[]) {
 }
 
 describe('convert --to int8', () => {
+  it('keeps Conv float with int8 weights by default and makes it ConvInteger with --conv-integer', async () => {
+    const b = new ModelBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 2, 5, 5]);
+    const w = b.initializer('w', randomFloats(3 * 2 * 3 * 3, 84, 0.5), [3, 2, 3, 3]);
+    b.output(b.node('Conv', [x, w], { kernel_shape: [3, 3] }, { name: 'conv' }), DataType.FLOAT, [1, 3, 3, 3]);
+    const input = join(dir, 'conv.onnx');
+    saveModel(b.build(), input);
+    const feeds = { x: floatTensor(randomFloats(50, 85), [1, 2, 5, 5]) };
+
+    const plain = await convert(input, join(dir, 'conv-int8.onnx'));
+    expect(plain.exitCode).toBe(0);
+    expect(opCounts(loadModel(join(dir, 'conv-int8.onnx')))).toEqual({ Cast: 1, Mul: 1, Conv: 1 });
+    const integer = await convert(input, join(dir, 'conv-integer.onnx'), '--conv-integer');
+    expect(integer.exitCode).toBe(0);
+    expect(opCounts(loadModel(join(dir, 'conv-integer.onnx'))).ConvInteger).toBe(1);
+    for (const file of ['conv-int8.onnx', 'conv-integer.onnx']) await runModel(join(dir, file), feeds);
+
+    const refused = await convert(input, join(dir, 'conv-qdq.onnx'), '--conv-integer', '--format', 'qdq');
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/--conv-integer needs --format qoperator/);
+    expect(existsSync(join(dir, 'conv-qdq.onnx'))).toBe(false);
+  });
+
   it('quantizes with the defaults; the output loads and runs', async () => {
     const input = writeMlp(join(dir, 'mlp.onnx'));
     const output = join(dir, 'mlp-int8.onnx');
