@@ -28,7 +28,12 @@ export async function runRun(args: RunArgs): Promise<number> {
     const progress = !args.json && process.stderr.isTTY ? createProgress() : undefined;
     let result: PipelineRunResult;
     try {
-      result = await runPipeline(plan, { ...(args.jobs !== undefined ? { jobs: args.jobs } : {}), force: args.force, ...(progress ? { onEvent: progress.onEvent } : {}) });
+      result = await runPipeline(plan, {
+        ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
+        ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
+        force: args.force,
+        ...(progress ? { onEvent: progress.onEvent } : {}),
+      });
     } finally {
       progress?.stop();
     }

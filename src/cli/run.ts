@@ -7,6 +7,7 @@ export interface RunArgs {
   only?: string[];
   shard?: string;
   force: boolean;
+  timeout?: number;
   json: boolean;
 }
 
@@ -22,6 +23,10 @@ export const runCommand = {
       .option('jobs', { alias: 'j', type: 'number', describe: 'Models worked on at once, each in its own process (default: the number of CPUs)' })
       .option('only', { type: 'string', array: true, describe: 'Only these model ids or variant names (repeat the flag or separate with commas)' })
       .option('shard', { type: 'string', describe: 'Run shard I of N (I/N, e.g. 2/4): the models split deterministically, for a CI matrix' })
+      .option('timeout', {
+        type: 'number',
+        describe: "Seconds one variant may take to convert and validate; past it the entry is an error (default: the pipeline's timeout, else no limit)",
+      })
       .option('force', { type: 'boolean', default: false, describe: 'Convert and validate again even where the cache has the result' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (no progress bars)' }),
   handler: async (args: RunArgs): Promise<number> => (await import('./run-action.js')).runRun(args),

@@ -33,6 +33,7 @@ export async function runValidate(args: ValidateArgs): Promise<number> {
         latency,
         threads: args.threads,
         providers: [args.provider],
+        ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
         ...(progress ? { onProgress: progress.update } : {}),
       });
     } finally {

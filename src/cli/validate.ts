@@ -17,6 +17,7 @@ export interface ValidateArgs {
   warmup: number;
   threads: number;
   provider: string;
+  timeout?: number;
   report?: string;
   format?: string[];
   json: boolean;
@@ -46,6 +47,10 @@ export const validateCommand = {
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'Untimed rounds before them' })
       .option('threads', { type: 'number', default: DEFAULT_THREADS, describe: 'Intra-op threads of each session' })
       .option('provider', { type: 'string', default: 'cpu', choices: ['cpu', 'webgpu', 'cuda'], describe: 'ONNX Runtime execution provider' })
+      .option('timeout', {
+        type: 'number',
+        describe: 'Seconds the validation may take; ONNX Runtime still running then is stopped and the exit code is 2 (default: no limit)',
+      })
       .option('report', { type: 'string', describe: 'Write reports into this folder' })
       .option('format', {
         type: 'string',

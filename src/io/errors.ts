@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_USAGE'
   | 'E_PASS'
   | 'E_RUNTIME'
+  | 'E_TIMEOUT'
   | 'E_INPUT'
   | 'E_PIPELINE';
 

@@ -102,6 +102,7 @@ interface RawPipeline {
     runner?: string;
   };
   report?: { dir?: string; formats?: ReportFormat[]; title?: string };
+  timeout?: number;
 }
 
 function normalize(raw: RawPipeline, root: Located, file: string, displayFile: string, conversions: readonly ConversionDef[]): PipelineConfig {
@@ -146,6 +147,7 @@ function normalize(raw: RawPipeline, root: Located, file: string, displayFile: s
       formats: raw.report?.formats ? [...new Set(raw.report.formats)] : [...REPORT_FORMAT_NAMES],
       title: raw.report?.title ?? name,
     },
+    ...(raw.timeout !== undefined ? { timeout: raw.timeout } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * convert and validate the rest in a worker process, then write the per-model and summary reports.
  */
 import os from 'node:os';
+import { OnnxpressError } from '../io/errors.js';
 import { exitCodeFor } from '../validate/result.js';
 import type { ValidationSummary } from '../validate/types.js';
 import { entryKey, fingerprintModel, readCached, writeCached, type ModelFingerprint } from './cache.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** The compiled worker script (default: dist/pipeline/worker.js). */
   workerEntry?: string;
+  /** Seconds one variant may take to convert and validate, instead of the pipeline's `timeout`. */
+  timeout?: number;
 }
 
 export type RunEvent =
@@ -50,6 +53,10 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   const started = performance.now();
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   const validator = options.validator ?? plan.config.validate.runner;
+  const timeout = options.timeout ?? plan.config.timeout;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new OnnxpressError('E_USAGE', `timeout ${timeout}: expected a number of seconds above 0`);
+  }
   const emit = options.onEvent ?? (() => {});
   const outcomes = new Map<string, EntryOutcome>();
   const keyOf = (model: string, variant: string) => `${model}\u0000${variant}`;
@@ -61,7 +68,7 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   emit({ type: 'start', models: plan.models.length, entries: plan.models.reduce((n, m) => n + m.variants.length, 0), jobs });
   await runPool(plan.models, jobs, async (model) => {
     try {
-      await runModel(plan, model, { force: options.force ?? false, validator, workerEntry: options.workerEntry, emit, record });
+      await runModel(plan, model, { force: options.force ?? false, validator, workerEntry: options.workerEntry, timeout, emit, record });
     } catch (e) {
       // Hashing or the cache failed for this model: its variants fail, the others go on.
       for (const v of model.variants) {
@@ -85,6 +92,7 @@ interface ModelContext {
   force: boolean;
   validator: string | undefined;
   workerEntry: string | undefined;
+  timeout: number | undefined;
   emit: (event: RunEvent) => void;
   record: (outcome: EntryOutcome) => void;
 }
@@ -130,7 +138,7 @@ async function runModel(plan: Plan, model: PlannedModel, context: ModelContext):
           if (entry.cacheable) storeBestEffort(() => writeCached(plan.cacheDir, outcome, item.key, entry.outputFiles ?? []));
         },
       },
-      context.workerEntry,
+      { ...(context.workerEntry ? { workerEntry: context.workerEntry } : {}), ...(context.timeout !== undefined ? { timeout: context.timeout } : {}) },
     );
   } finally {
     context.emit({ type: 'model-end', model: model.id });

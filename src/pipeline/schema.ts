@@ -430,6 +430,7 @@ export function pipelineSchema(conversions: readonly ConversionDef[], variantNam
           },
         },
       },
+      timeout: { spec: { type: 'number', describe: 'seconds one variant may take to convert and validate', min: 1 } },
       report: {
         spec: {
           type: 'object',

@@ -64,6 +64,8 @@ export interface PipelineConfig {
   variants: VariantSpec[];
   validate: ValidateSettings;
   report: ReportSettings;
+  /** Seconds one variant may take to convert and validate; undefined: no limit. */
+  timeout?: number;
 }
 
 export type EntryStatus = 'pass' | 'fail' | 'error';

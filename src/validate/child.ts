@@ -1,7 +1,9 @@
 /**
  * The parent's handle on a session worker (session-worker.ts): one child process per model, started with execa,
  * driven over IPC one request at a time. When the process dies (an ONNX Runtime abort, an out-of-memory kill) the
- * request in flight fails with an E_RUNTIME error naming the model, and the parent carries on.
+ * request in flight fails with an E_RUNTIME error naming the model, and the parent carries on. With a deadline,
+ * a request still in flight when it passes kills the process: ONNX Runtime's run is a blocking native call, so
+ * a hung session cannot be asked to stop.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -55,7 +57,13 @@ export class WorkerError extends OnnxpressError {
   }
 }
 
-type Waiter = { accept: (m: WorkerMessage) => void; fail: (e: Error) => void; doing: string };
+type Waiter = { accept: (m: WorkerMessage) => void; fail: (e: Error) => void; doing: string; timer?: NodeJS.Timeout };
+
+/** When requests must have been answered: `at` in Date.now() time; `seconds` is the limit as the user gave it. */
+export interface Deadline {
+  at: number;
+  seconds: number;
+}
 
 const STDERR_KEEP = 16 * 1024;
 
@@ -67,6 +75,7 @@ export class SessionProcess {
   private nextId = 1;
   private stderrTail = '';
   private exit: { code: number | null; signal: string | null } | undefined;
+  private timedOut = false;
 
   /**
    * Starts the worker for one model. `label` names the model in errors ("baseline", "candidate");
@@ -76,6 +85,7 @@ export class SessionProcess {
     readonly label: string,
     readonly modelPath: string,
     private readonly crashHint?: string,
+    private readonly deadline?: Deadline,
   ) {
     this.subprocess = execa(process.execPath, [workerScript()], WORKER_OPTIONS);
     this.subprocess.catch(() => undefined);
@@ -158,6 +168,7 @@ export class SessionProcess {
       this.waiter = {
         doing,
         fail,
+        ...(this.deadline ? { timer: setTimeout(() => this.timeOut(), Math.max(0, this.deadline.at - Date.now())) } : {}),
         accept: (m) => {
           if (m.type === 'error') fail(this.workerError(m));
           else if (m.type !== type) fail(new OnnxpressError('E_RUNTIME', `${this.label} worker answered '${m.type}' to a '${type}' request`));
@@ -168,20 +179,36 @@ export class SessionProcess {
   }
 
   private onMessage(message: WorkerMessage): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.accept(message);
+    this.takeWaiter()?.accept(message);
   }
 
   private failWaiter(error: Error): void {
+    this.takeWaiter()?.fail(error);
+  }
+
+  private takeWaiter(): Waiter | undefined {
     const waiter = this.waiter;
     this.waiter = undefined;
-    waiter?.fail(error);
+    clearTimeout(waiter?.timer);
+    return waiter;
+  }
+
+  /** The deadline passed with a request in flight: the process is killed, and the request fails when it is gone. */
+  private timeOut(): void {
+    this.timedOut = true;
+    this.subprocess.kill('SIGKILL');
   }
 
   private onExit(code: number | null, signal: string | null): void {
     this.exit = { code, signal };
-    if (this.waiter) this.failWaiter(this.crashError(this.waiter.doing));
+    if (this.waiter) this.failWaiter(this.timedOut ? this.timeoutError(this.waiter.doing) : this.crashError(this.waiter.doing));
+  }
+
+  private timeoutError(doing: string): OnnxpressError {
+    const limit = this.deadline!.seconds;
+    return new OnnxpressError('E_TIMEOUT', `ONNX Runtime was still ${doing} the ${this.label} model when the ${limit} s timeout ran out`, {
+      file: this.modelPath,
+    });
   }
 
   private workerError(m: Extract<WorkerMessage, { type: 'error' }>): WorkerError {

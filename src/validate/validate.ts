@@ -13,7 +13,7 @@ import type { Tensor } from '../ir/tensor.js';
 import { elemTypeOf } from '../ir/types.js';
 import { OnnxpressError } from '../io/errors.js';
 import { loadModel } from '../io/load.js';
-import { SessionProcess, WorkerError, type LoadInfo } from './child.js';
+import { SessionProcess, WorkerError, type Deadline, type LoadInfo } from './child.js';
 import { adaptForCandidate, describeInputSet, loadInputs, modelInputs, type InputSample, type InputSet } from './inputs.js';
 import { parseTypeName } from './json-input.js';
 import { readLabels } from './labels.js';
@@ -78,13 +78,25 @@ export interface ValidateOptions {
   interOpThreads?: number;
   graphOptimizationLevel?: SessionSettings['graphOptimizationLevel'];
   bootstrap?: BootstrapOptions;
+  /**
+   * Seconds the validation may take. ONNX Runtime work still running when they are up (a hung or very slow
+   * session) is stopped by killing its process, and validation fails with E_TIMEOUT. Default: no limit.
+   */
+  timeout?: number;
   onProgress?: (progress: ValidateProgress) => void;
+}
+
+function timeoutDeadline(seconds: number | undefined): Deadline | undefined {
+  if (seconds === undefined) return undefined;
+  if (!(Number.isFinite(seconds) && seconds > 0)) throw new OnnxpressError('E_USAGE', `timeout ${seconds}: expected a number of seconds above 0`);
+  return { at: Date.now() + seconds * 1000, seconds };
 }
 
 /** Sub-byte output types onnxruntime-node cannot hand to JavaScript: it aborts the process instead. */
 const UNRETURNABLE_OUTPUTS = new Set([DataType.INT4, DataType.UINT4, DataType.FLOAT4E2M1, DataType.INT2, DataType.UINT2]);
 
 export async function validate(options: ValidateOptions): Promise<ValidationResult> {
+  const deadline = timeoutDeadline(options.timeout);
   const baselinePath = resolve(options.baseline);
   const candidatePath = resolve(options.candidate);
   const baselineModel = loadModel(baselinePath);
@@ -109,8 +121,8 @@ export async function validate(options: ValidateOptions): Promise<ValidationResu
 
   const progress = options.onProgress ?? (() => undefined);
   const work = mkdtempSync(join(tmpdir(), 'onnxpress-validate-'));
-  const baselineProcess = new SessionProcess('baseline', baselinePath, crashHint(baselineModel));
-  const candidateProcess = new SessionProcess('candidate', candidatePath, crashHint(candidateModel));
+  const baselineProcess = new SessionProcess('baseline', baselinePath, crashHint(baselineModel), deadline);
+  const candidateProcess = new SessionProcess('candidate', candidatePath, crashHint(candidateModel), deadline);
   try {
     const files = new Map<Tensor, string>();
     const baselineFiles = writeSamples(work, inputSet.samples, files);

@@ -38,7 +38,7 @@ describe('docs/pipelines.md', () => {
     const aliases = new Set(Object.values(options.alias).flat());
     const flags = Object.keys(options.key).filter((k) => !['help', 'version', 'pipeline'].includes(k) && !aliases.has(k));
     expect(doc).toContain('`--jobs N`, `-j N`');
-    expect(flags.sort()).toEqual(['force', 'jobs', 'json', 'only', 'shard']);
+    expect(flags.sort()).toEqual(['force', 'jobs', 'json', 'only', 'shard', 'timeout']);
     for (const flag of flags) expect(doc, flag).toContain(`\`--${flag}`);
   });
 });

@@ -3,7 +3,7 @@
  * models, onnxpress's metrics) checks them. Conversion 'none' re-saves a model unchanged, so its outputs
  * must equal the original's exactly: cosine 1 and max-abs 0 are known without running anything.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/pipeline/normalize.js';
@@ -14,6 +14,8 @@ import type { WorkerEntry } from '../../src/pipeline/task.js';
 import type { EntryOutcome } from '../../src/pipeline/types.js';
 import { parseReport } from '../../src/report/index.js';
 import type { ValidationSummary } from '../../src/validate/types.js';
+import { runCli } from '../helpers/cli.js';
+import { processesMarked, writeHangingModel } from '../helpers/hanging-model.js';
 import { TEST_VALIDATOR, tempDir, writeFile, writeTinyModel } from './helpers.js';
 
 function entry(result: PipelineRunResult, model: string, variant: string): EntryOutcome {
@@ -197,11 +199,35 @@ describe('a worker that cannot start', () => {
       output: path.join(root, `${name}.onnx`),
       request: {} as never,
     });
-    await runWorkerTask({ model: 'm', input: 'm.onnx', variants: [variant('x'), variant('y')] }, { stage: () => {}, entry: (e) => entries.push(e) }, path.join(root, 'missing.js'));
+    await runWorkerTask({ model: 'm', input: 'm.onnx', variants: [variant('x'), variant('y')] }, { stage: () => {}, entry: (e) => entries.push(e) }, { workerEntry: path.join(root, 'missing.js') });
     expect(entries.map((e) => [e.variant, e.status, e.error!.stage, e.cacheable])).toEqual([
       ['x', 'error', 'worker', false],
       ['y', 'error', 'worker', false],
     ]);
     expect(entries[0]!.error!.message).toMatch(/^the worker process exited with code 1 while starting \(stderr: .*Cannot find module/);
+  });
+});
+
+describe('a variant past the timeout', () => {
+  it('is an error of the stage it was in; the worker and its ONNX Runtime processes are stopped, other models unaffected', async () => {
+    const root = tempDir();
+    writeTinyModel(path.join(root, 'models/tiny/model.onnx'));
+    mkdirSync(path.join(root, 'models/hang'), { recursive: true });
+    writeHangingModel(path.join(root, 'models/hang'));
+    // The pipeline's own timeout (600 s) would let the run hang for ten minutes: --timeout overrides it.
+    const file = writeFile(path.join(root, 'pipeline.yaml'), `models: ['models/*/*.onnx']\nvariants: { copy: none }\nvalidate: { latency: false }\ntimeout: 600\n`);
+    const marker = `ONNXPRESS_TIMEOUT_TEST=${process.pid}-${Date.now()}`;
+    const [name, value] = marker.split('=') as [string, string];
+    const r = await runCli(['run', file, '--timeout', '6', '--jobs', '2', '--json'], { env: { [name]: value } });
+    expect(r.exitCode).toBe(2);
+    // Nothing the run started is left: not the worker, not the session process stuck in ONNX Runtime's Loop.
+    await new Promise((done) => setTimeout(done, 500));
+    expect(processesMarked(marker)).toEqual([]);
+    const { entries } = JSON.parse(r.stdout) as { entries: { model: string; status: string; error?: { stage: string; message: string } }[] };
+    expect(entries.find((e) => e.model === 'tiny')?.status).toBe('pass');
+    expect(entries.find((e) => e.model === 'hang')).toMatchObject({
+      status: 'error',
+      error: { stage: 'validate', message: 'did not finish within the 6 s timeout; stopped' },
+    });
   });
 });

@@ -60,6 +60,12 @@ variants:
     ]);
   });
 
+  it('a timeout below one second', () => {
+    expect(errorsOf(`models: [a.onnx]\nvariants: { c: none }\ntimeout: 0.5\n`)).toEqual([
+      'pipelines/p.yaml:3: timeout: expected a number >= 1, got the number 0.5',
+    ]);
+  });
+
   it('every problem at once, sorted by line', () => {
     const text = `name: x
 modles: [a.onnx]

@@ -8,6 +8,7 @@ import type { ValidationResult } from '../../src/validate/types.js';
 import { validate } from '../../src/validate/validate.js';
 import { runCli } from '../helpers/cli.js';
 import { CORPUS, HAVE_CORPUS } from '../helpers/corpus.js';
+import { writeHangingModel } from '../helpers/hanging-model.js';
 import { int4Models, scaledMatMulWeight, truncatedCopy } from './damaged-models.js';
 
 const MODELS = join(CORPUS, 'models');
@@ -37,6 +38,27 @@ describe('a candidate that crashes onnxruntime', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^onnxpress: .*int4\.onnx: ONNX Runtime crashed while running sample 0 of the candidate model/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('a model that never finishes', () => {
+  it('validate() with a timeout stops it and rejects with E_TIMEOUT; without one, the options are checked', async () => {
+    const hang = writeHangingModel();
+    const error = await validate({ baseline: hang, candidate: hang, timeout: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as OnnxpressError).code).toBe('E_TIMEOUT');
+    expect((error as Error).message).toMatch(/hang\.onnx: ONNX Runtime was still running sample 0 of the (baseline|candidate) model when the 1 s timeout ran out/);
+    await expect(validate({ baseline: hang, candidate: hang, timeout: 0 })).rejects.toThrow(/timeout 0: expected a number of seconds above 0/);
+  });
+
+  it('the CLI exits 2 with one line when --timeout runs out', async () => {
+    const hang = writeHangingModel();
+    const r = await runCli(['validate', '--baseline', hang, '--candidate', hang, '--timeout', '1']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^onnxpress: .*hang\.onnx: ONNX Runtime was still running sample 0 of the (baseline|candidate) model when the 1 s timeout ran out/);
   });
 });
 
