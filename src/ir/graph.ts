@@ -239,7 +239,16 @@ export class Graph {
   valueInfo: Value[] = [];
   /** The node whose attribute holds this graph, for subgraphs. */
   parentNode: Node | undefined;
-  private readonly nodeSet = new Set<Node>();
+  /**
+   * Node order: `order` as last laid out, plus insertions not laid out yet (`pending`, by the node they go
+   * next to), so that each insertion costs O(1) and a pass that inserts many nodes pays for one layout, at
+   * the next iteration. `order` may still hold removed nodes; iteration skips what is not in `members`.
+   */
+  private order: Node[] = [];
+  private readonly members = new Set<Node>();
+  private pending: Map<Node, { before: Node[]; after: Node[] }> | undefined;
+  /** Removed nodes that `order` or `pending` may still hold (a node added again must not appear twice). */
+  private readonly removedSinceLayout = new Set<Node>();
 
   constructor(init: GraphInit = {}) {
     this.name = init.name;
@@ -249,58 +258,106 @@ export class Graph {
     for (const n of init.nodes ?? []) this.append(n);
   }
 
+  /** The nodes in order. Safe while nodes are removed or appended (appended ones are visited too). */
   get nodes(): IterableIterator<Node> {
-    return this.nodeSet.values();
+    return this.iterate();
   }
 
   [Symbol.iterator](): IterableIterator<Node> {
-    return this.nodeSet.values();
+    return this.iterate();
   }
 
   get nodeCount(): number {
-    return this.nodeSet.size;
+    return this.members.size;
   }
 
   has(node: Node): boolean {
-    return this.nodeSet.has(node);
+    return this.members.has(node);
   }
 
+  /** Adds nodes at the end; a node already in the graph stays where it is. */
   append(...nodes: Node[]): void {
     for (const node of nodes) {
-      if (node.graph && node.graph !== this) throw new Error(`${node.describe()} belongs to another graph`);
-      node.graph = this;
-      this.nodeSet.add(node);
+      if (this.members.has(node)) continue;
+      this.adopt(node);
+      this.order.push(node);
     }
   }
 
-  /** Inserts nodes just before `ref` (O(n): for many insertions append, then `sortTopologically`). */
+  /** Inserts nodes just before `ref`, in the order given (O(1) each). */
   insertBefore(ref: Node, ...nodes: Node[]): void {
     this.insertAt(ref, nodes, false);
   }
 
+  /** Inserts nodes just after `ref`, in the order given (O(1) each). */
   insertAfter(ref: Node, ...nodes: Node[]): void {
     this.insertAt(ref, nodes, true);
   }
 
   private insertAt(ref: Node, nodes: Node[], after: boolean): void {
-    if (!this.nodeSet.has(ref)) throw new Error(`${ref.describe()} is not in this graph`);
-    const order = [...this.nodeSet];
-    const at = order.indexOf(ref) + (after ? 1 : 0);
-    for (const n of nodes) {
-      n.graph = this;
-    }
-    order.splice(at, 0, ...nodes);
-    this.reorder(order);
+    if (!this.members.has(ref)) throw new Error(`${ref.describe()} is not in this graph`);
+    for (const n of nodes) this.adopt(n);
+    this.pending ??= new Map();
+    let around = this.pending.get(ref);
+    if (!around) this.pending.set(ref, (around = { before: [], after: [] }));
+    // Later insertions go nearest to ref: after the earlier ones when before it, ahead of them when after it.
+    if (after) around.after.unshift(...nodes);
+    else around.before.push(...nodes);
+  }
+
+  private adopt(node: Node): void {
+    if (node.graph && node.graph !== this) throw new Error(`${node.describe()} belongs to another graph`);
+    if (this.members.has(node)) throw new Error(`${node.describe()} is already in this graph`);
+    if (this.removedSinceLayout.has(node)) this.layOut();
+    node.graph = this;
+    this.members.add(node);
   }
 
   /** Replaces the node order; the set of nodes must stay the same. */
   reorder(order: Node[]): void {
     if (order.length !== new Set(order).size) throw new Error('reorder: a node is listed twice');
-    this.nodeSet.clear();
-    for (const n of order) {
-      n.graph = this;
-      this.nodeSet.add(n);
+    if (order.length !== this.members.size || order.some((n) => !this.members.has(n))) {
+      throw new Error('reorder: the order must list exactly the nodes of the graph');
     }
+    this.order = [...order];
+    this.pending = undefined;
+    this.removedSinceLayout.clear();
+  }
+
+  private *iterate(): Generator<Node> {
+    const order = this.laidOut();
+    for (let i = 0; i < order.length; i++) {
+      const node = order[i]!;
+      if (this.members.has(node)) yield node;
+    }
+  }
+
+  private laidOut(): Node[] {
+    if (this.pending) this.layOut();
+    return this.order;
+  }
+
+  /** Places pending insertions and drops removed nodes: one pass over the order. */
+  private layOut(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    const out: Node[] = [];
+    // Depth-first with an explicit stack: nodes inserted next to inserted nodes can nest deeply.
+    const stack: { node: Node; expanded: boolean }[] = [];
+    for (let i = this.order.length - 1; i >= 0; i--) stack.push({ node: this.order[i]!, expanded: false });
+    while (stack.length > 0) {
+      const { node, expanded } = stack.pop()!;
+      const around = expanded ? undefined : pending?.get(node);
+      if (!around) {
+        if (this.members.has(node)) out.push(node);
+        continue;
+      }
+      for (let i = around.after.length - 1; i >= 0; i--) stack.push({ node: around.after[i]!, expanded: false });
+      stack.push({ node, expanded: true });
+      for (let i = around.before.length - 1; i >= 0; i--) stack.push({ node: around.before[i]!, expanded: false });
+    }
+    this.order = out;
+    this.removedSinceLayout.clear();
   }
 
   /**
@@ -314,7 +371,7 @@ export class Graph {
     if (options.safe !== false) {
       const outputs = new Set(this.outputs);
       for (const node of list) {
-        if (!this.nodeSet.has(node)) throw new Error(`${node.describe()} is not in this graph`);
+        if (!this.members.has(node)) throw new Error(`${node.describe()} is not in this graph`);
         for (const out of node.outputs) {
           if (!out) continue;
           if (outputs.has(out)) throw new Error(`cannot remove ${node.describe()}: '${out.name}' is a graph output`);
@@ -329,7 +386,8 @@ export class Graph {
     for (const node of list) {
       node.clearInputs();
       detachSubgraphUses(node);
-      this.nodeSet.delete(node);
+      this.members.delete(node);
+      this.removedSinceLayout.add(node);
       node.graph = undefined;
     }
   }

@@ -132,4 +132,68 @@ describe('graph IR', () => {
     g.insertBefore(n1, new Node({ opType: 'Start' }));
     expect([...g.nodes].map((n) => n.opType)).toEqual(['Start', 'N1', 'Mid', 'N2', 'End']);
   });
+
+  it('keeps the order a plain list would through random appends, inserts next to any node, removals and iteration', () => {
+    // The reference: an array, spliced the obvious (O(n)) way.
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let round = 0; round < 20; round++) {
+      const g = new Graph();
+      const reference: Node[] = [];
+      const removed: Node[] = [];
+      for (let step = 0; step < 300; step++) {
+        const op = reference.length === 0 ? 0 : random(6);
+        const fresh = (): Node[] => {
+          // Sometimes a node removed earlier comes back (as a pass may move a node by removing and adding it).
+          if (removed.length > 0 && random(4) === 0) return [removed.splice(random(removed.length), 1)[0]!];
+          return Array.from({ length: 1 + random(3) }, () => new Node({ opType: `N${round}_${step}` }));
+        };
+        if (op === 0) {
+          const nodes = fresh();
+          g.append(...nodes);
+          reference.push(...nodes);
+        } else if (op === 1 || op === 2) {
+          const ref = reference[random(reference.length)]!;
+          const nodes = fresh();
+          if (op === 1) g.insertBefore(ref, ...nodes);
+          else g.insertAfter(ref, ...nodes);
+          reference.splice(reference.indexOf(ref) + (op === 2 ? 1 : 0), 0, ...nodes);
+        } else if (op === 3) {
+          const node = reference.splice(random(reference.length), 1)[0]!;
+          g.remove(node, { safe: false });
+          removed.push(node);
+        } else if (op === 4) {
+          // Removing while iterating visits each remaining node once, in order.
+          const victim = reference[random(reference.length)]!;
+          const seen: Node[] = [];
+          for (const n of g.nodes) {
+            seen.push(n);
+            if (n === victim) g.remove(n, { safe: false });
+          }
+          expect(seen).toEqual(reference);
+          reference.splice(reference.indexOf(victim), 1);
+          removed.push(victim);
+        } else {
+          expect([...g.nodes]).toEqual(reference);
+        }
+        expect(g.nodeCount).toBe(reference.length);
+      }
+      expect([...g.nodes]).toEqual(reference);
+      for (const n of reference) expect(n.graph).toBe(g);
+    }
+  });
+
+  it('refuses to insert a node that is already in the graph, or next to one that is not', () => {
+    const g = new Graph();
+    const [a, b] = [new Node({ opType: 'A' }), new Node({ opType: 'B' })];
+    g.append(a, b);
+    expect(() => g.insertBefore(a, b)).toThrow(/already in this graph/);
+    expect(() => g.insertAfter(new Node({ opType: 'C' }), new Node({ opType: 'D' }))).toThrow(/is not in this graph/);
+    g.append(a);
+    expect([...g.nodes]).toEqual([a, b]);
+    expect(() => g.reorder([a])).toThrow(/exactly the nodes of the graph/);
+  });
 });
