@@ -58,6 +58,13 @@ export interface QuantizedNode {
   as: string;
 }
 
+/** The per-graph part of a cache keyed by graph (a quantized activation or weight is reused within one graph). */
+function cacheOf<K, V>(caches: Map<Graph, Map<K, V>>, graph: Graph): Map<K, V> {
+  let perGraph = caches.get(graph);
+  if (!perGraph) caches.set(graph, (perGraph = new Map()));
+  return perGraph;
+}
+
 let originIds = 0;
 const originKeys = new WeakMap<Value, number>();
 function originKey(v: Value): number {
@@ -158,8 +165,7 @@ export class QuantizeContext {
 
   /** DynamicQuantizeLinear of `value`, placed before `before` in `graph`; one per value and graph. */
   dynamicQuantize(graph: Graph, value: Value, before: Node): DynamicQuantized {
-    let perGraph = this.activations.get(graph);
-    if (!perGraph) this.activations.set(graph, (perGraph = new Map()));
+    const perGraph = cacheOf(this.activations, graph);
     const cached = perGraph.get(value);
     if (cached) return cached;
     const base = value.name;
@@ -182,8 +188,7 @@ export class QuantizeContext {
 
   /** DequantizeLinear of a quantized weight, placed before `before` in `graph`; one per weight and graph. */
   dequantizeWeight(graph: Graph, weight: QuantizedWeight, before: Node): Value {
-    let perGraph = this.dequantized.get(graph);
-    if (!perGraph) this.dequantized.set(graph, (perGraph = new Map()));
+    const perGraph = cacheOf(this.dequantized, graph);
     const cached = perGraph.get(weight);
     if (cached) return cached;
     const base = weight.quantized.name.replace(/_quantized$/, '');
@@ -211,8 +216,7 @@ export class QuantizeContext {
    * prepacked fast path. Placed before `before`; one per weight and graph.
    */
   expandWeight(graph: Graph, weight: QuantizedWeight, before: Node): Value {
-    let perGraph = this.expanded.get(graph);
-    if (!perGraph) this.expanded.set(graph, (perGraph = new Map()));
+    const perGraph = cacheOf(this.expanded, graph);
     const cached = perGraph.get(weight);
     if (cached) return cached;
     const base = weight.quantized.name.replace(/_quantized$/, '');
