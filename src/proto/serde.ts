@@ -489,6 +489,25 @@ function defineOutputs(nodes: ProtoMessage[], scope: Scope): (Value | null)[][] 
   );
 }
 
+/** Initializers whose name a later one reuses, as read, with their index in the file's list (ascending). */
+interface ShadowedInitializer {
+  index: number;
+  message: ProtoMessage;
+}
+const SHADOWED_INITIALIZERS = '$shadowedInitializers';
+
+/** `list` with each shadowed message put back at its index (in one pass: a file may repeat a name thousands of times). */
+function mergeAtIndexes(list: ProtoMessage[], shadowed: readonly ShadowedInitializer[]): ProtoMessage[] {
+  const out: ProtoMessage[] = [];
+  let next = 0;
+  for (const { index, message } of shadowed) {
+    while (out.length < index && next < list.length) out.push(list[next++]!);
+    out.push(message);
+  }
+  while (next < list.length) out.push(list[next++]!);
+  return out;
+}
+
 const GRAPH_FIELDS = ['node', 'name', 'initializer', 'doc_string', 'input', 'output', 'value_info', 'metadata_props'];
 
 function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Scope, parentNode?: Node): Graph {
@@ -512,16 +531,28 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
     if (entry) entry.values.push(v);
     else inputsByName.set(v.name, { values: [v], next: 0 });
   }
-  for (const t of (msg.initializer as ProtoMessage[] | undefined) ?? []) {
+  // A name given twice: the later tensor is the one in effect (as in ONNX Runtime). The earlier is kept as it
+  // was read, only to be written back in its place (inline data only: an external reference would point into
+  // a data file that a save may rewrite).
+  const latest = new Map<string, { value: Value; index: number; message: ProtoMessage }>();
+  const shadowed: ShadowedInitializer[] = [];
+  ((msg.initializer as ProtoMessage[] | undefined) ?? []).forEach((t, index) => {
     const tensor = deserializeTensor(t, ctx);
     const name = tensor.name ?? '';
+    const earlier = latest.get(name);
+    if (earlier) {
+      if (!earlier.value.initializer!.isExternal) shadowed.push({ index: earlier.index, message: earlier.message });
+      graph.initializers.delete(name);
+    }
     const entry = inputsByName.get(name);
     const existing = entry ? entry.values[entry.next++] : undefined;
     const v = existing ?? new Value(name);
     v.initializer = tensor;
     if (!existing) scope.define(v);
     graph.addInitializer(v);
-  }
+    latest.set(name, { value: v, index, message: t });
+  });
+  if (shadowed.length > 0) graph.preserved = { ...graph.preserved, [SHADOWED_INITIALIZERS]: shadowed } as Preserved;
   const nodeMsgs = (msg.node as ProtoMessage[] | undefined) ?? [];
   const outputs = defineOutputs(nodeMsgs, scope);
   nodeMsgs.forEach((n, i) => graph.append(deserializeNode(n, ctx, scope, outputs[i]!)));
@@ -540,10 +571,16 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
 
 function serializeGraph(graph: Graph, ctx: SerializeContext): ProtoMessage {
   const msg = withPreserved(graph.preserved);
+  const shadowed = msg[SHADOWED_INITIALIZERS] as ShadowedInitializer[] | undefined;
+  delete msg[SHADOWED_INITIALIZERS];
   if (graph.nodeCount) msg.node = [...graph.nodes].map((n) => serializeNode(n, ctx));
   set(msg, 'name', graph.name);
   if (graph.initializers.size) {
-    msg.initializer = [...graph.initializers.values()].map((v) => serializeTensor(v.initializer!, ctx, v.name));
+    const list = [...graph.initializers.values()].map((v) => serializeTensor(v.initializer!, ctx, v.name));
+    // ONNX Runtime types a name by its first tensor and reads its last: a shadowed tensor whose name a pass
+    // retyped or removed would make the model invalid, so only those still matching are written back.
+    const stillMatching = (shadowed ?? []).filter(({ message }) => graph.initializers.get(message.name as string)?.initializer?.dataType === message.data_type);
+    msg.initializer = stillMatching.length > 0 ? mergeAtIndexes(list, stillMatching) : list;
   }
   set(msg, 'doc_string', graph.docString);
   if (graph.inputs.length) msg.input = graph.inputs.map(serializeValueInfo);
