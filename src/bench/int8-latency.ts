@@ -4,10 +4,11 @@
  * order alternating every round so that neither always runs second (warm
  * caches, thermal drift). Prints each median and the ratio int8 / float32.
  *
- *   node dist/bench/int8-latency.js [--model FILE] [--rounds 60] [--warmup 10] [--threads 2] [--max-ratio 0.85] [--check]
+ *   node dist/bench/int8-latency.js [--model FILE] [--rounds 60] [--warmup 10] [--threads 2] [--max-ratio 0.85] [--check] [--conv-integer]
  *
  * The default model is the corpus char_gpt; inputs come from test_data_set_0
- * beside the model. --check exits 1 when the ratio is above --max-ratio.
+ * beside the model. --check exits 1 when the ratio is above --max-ratio. --conv-integer quantizes Conv as
+ * ConvInteger instead of the default (int8-stored weights, float Conv).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     'max-ratio': { type: 'string', default: '0.85' },
     check: { type: 'boolean', default: false },
+    'conv-integer': { type: 'boolean', default: false },
   },
 });
 
@@ -60,7 +62,7 @@ async function main(): Promise<number> {
 
   const floatBytes = modelToBytes(loadModel(modelPath));
   const quantized = loadModel(modelPath);
-  const { summary } = quantizeDynamic(quantized);
+  const { summary } = quantizeDynamic(quantized, { convInteger: args['conv-integer'] });
   const int8Bytes = modelToBytes(quantized);
   const feeds = testInputs(modelPath);
 
