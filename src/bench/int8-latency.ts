@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { messageOf } from '../io/errors.js';
 import { loadModel } from '../io/load.js';
 import { modelToBytes } from '../io/bytes.js';
 import { quantizeDynamic } from '../passes/quantize/quantize.js';
@@ -60,10 +61,10 @@ async function main(): Promise<number> {
   const maxRatio = Number(args['max-ratio']);
   const modelPath = resolve(args.model!);
 
-  const floatBytes = modelToBytes(loadModel(modelPath));
-  const quantized = loadModel(modelPath);
-  const { summary } = quantizeDynamic(quantized, { convInteger: args['conv-integer'] });
-  const int8Bytes = modelToBytes(quantized);
+  const model = loadModel(modelPath);
+  const floatBytes = modelToBytes(model);
+  const { summary } = quantizeDynamic(model, { convInteger: args['conv-integer'] });
+  const int8Bytes = modelToBytes(model);
   const feeds = testInputs(modelPath);
 
   const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' };
@@ -106,7 +107,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`int8-latency: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`int8-latency: ${messageOf(e)}\n`);
     process.exitCode = 2;
   },
 );

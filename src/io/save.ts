@@ -88,20 +88,18 @@ function writeAtomically(target: string, write: (sink: FileSink) => void): numbe
   }
 }
 
-interface ExternalPlan {
-  /** Tensors to write into the new data file, with their offsets. */
-  layout: Map<Tensor, number>;
-  size: number;
-  threshold: number;
-}
+/** Tensors to write into the new data file, with their offsets. */
+type ExternalPlan = Map<Tensor, number>;
 
 export function saveModel(model: Model, outPath: string, options: SaveOptions = {}): SaveResult {
   const target = resolve(outPath);
   const protect = new Set([...(options.protect ?? []), ...(model.sourcePath ? [model.sourcePath] : [])].map(realOrResolved));
   const tensors = [...new Set(constantTensors(model).map((c) => c.tensor))];
   const sourceDir = model.sourcePath ? dirname(model.sourcePath) : undefined;
-  for (const t of tensors) {
-    if (t.storage.kind === 'external' && sourceDir) protect.add(realOrResolved(resolveExternalPath(model.sourcePath!, sourceDir, t.storage.ref.location)));
+  const externalTensors = tensors.filter((t) => t.storage.kind === 'external');
+  if (sourceDir) {
+    const locations = new Set(externalTensors.flatMap((t) => (t.storage.kind === 'external' ? [t.storage.ref.location] : [])));
+    for (const location of locations) protect.add(realOrResolved(resolveExternalPath(model.sourcePath!, sourceDir, location)));
   }
   if (protect.has(realOrResolved(target))) {
     throw new OnnxpressError('E_WRITE', 'refusing to write over an input file; choose another output path', { file: outPath });
@@ -109,7 +107,6 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
 
   const dataName = options.externalFileName ?? `${basename(target)}.data`;
   const dataPath = join(dirname(target), dataName);
-  const externalTensors = tensors.filter((t) => t.storage.kind === 'external');
 
   // Lossless path: every external tensor is untouched and they share one source file.
   const keepOriginal = options.externalThreshold === undefined ? sameExternalSource(externalTensors) : undefined;
@@ -118,13 +115,13 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
   if (options.externalThreshold !== undefined) {
     plan = planExternal(tensors, options.externalThreshold);
   } else if (externalTensors.length > 0 && !keepOriginal) {
-    plan = planExternal(externalTensors, 0, new Set(externalTensors));
+    plan = planExternal(externalTensors, 0);
   }
 
   const context = (p: ExternalPlan | undefined): SerializeContext => ({
     placeTensor: (tensor) => {
       if (p) {
-        const offset = p.layout.get(tensor);
+        const offset = p.get(tensor);
         if (offset === undefined) return undefined;
         return [
           ['location', dataName],
@@ -150,7 +147,7 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
   }
 
   const result: SaveResult = { path: target, bytes: 0 };
-  if (plan && plan.layout.size > 0) {
+  if (plan && plan.size > 0) {
     if (protect.has(realOrResolved(dataPath))) {
       throw new OnnxpressError('E_WRITE', `refusing to write external data over an input file (${dataName}); choose another output name`, {
         file: outPath,
@@ -187,22 +184,21 @@ function sameExternalSource(tensors: Tensor[]): string | undefined {
   return location;
 }
 
-function planExternal(tensors: Tensor[], threshold: number, only?: Set<Tensor>): ExternalPlan {
-  const layout = new Map<Tensor, number>();
-  let size = 0;
+function planExternal(tensors: Tensor[], threshold: number): ExternalPlan {
+  const layout: ExternalPlan = new Map();
+  let end = 0;
   for (const t of tensors) {
-    if (only && !only.has(t)) continue;
     if (t.byteSize < threshold || t.byteSize === 0) continue;
-    size = Math.ceil(size / ALIGNMENT) * ALIGNMENT;
-    layout.set(t, size);
-    size += t.byteSize;
+    end = Math.ceil(end / ALIGNMENT) * ALIGNMENT;
+    layout.set(t, end);
+    end += t.byteSize;
   }
-  return { layout, size, threshold };
+  return layout;
 }
 
 function writeExternal(sink: FileSink, plan: ExternalPlan, file: string): void {
   const pad = new Uint8Array(ALIGNMENT);
-  for (const [tensor, offset] of plan.layout) {
+  for (const [tensor, offset] of plan) {
     if (sink.written < offset) sink.write(pad.subarray(0, offset - sink.written));
     const bytes = tensor.rawBytes();
     if (bytes.length !== tensor.byteSize) {

@@ -67,23 +67,38 @@ export async function fingerprintModel(file: string): Promise<ModelFingerprint> 
   return { model: sha256(bytes), external, bytes: size };
 }
 
-async function hashFolder(dir: string): Promise<[string, string][]> {
+type Hasher = (file: string) => Promise<string>;
+
+async function hashFolder(dir: string, hash: Hasher): Promise<[string, string][]> {
   const out: [string, string][] = [];
   for (const name of readdirSync(dir).sort()) {
     const file = path.join(dir, name);
-    if (statSync(file).isFile()) out.push([name, await hashFile(file)]);
+    if (statSync(file).isFile()) out.push([name, await hash(file)]);
   }
   return out;
 }
 
 /** What a validation depends on besides the two models: contents, not paths, so a moved project keeps its cache. */
-async function requestIdentity(request: ValidateRequest): Promise<unknown> {
+async function requestIdentity(request: ValidateRequest, hash: Hasher): Promise<unknown> {
   const { baseline, candidate, inputs, labels, ...settings } = request;
   return {
     ...settings,
     names: [baseline.name, candidate.name],
-    inputs: inputs.source === 'random' ? inputs : { source: inputs.source, files: await hashFolder(inputs.dir) },
-    labels: labels === undefined ? null : await hashFile(labels),
+    inputs: inputs.source === 'random' ? inputs : { source: inputs.source, files: await hashFolder(inputs.dir, hash) },
+    labels: labels === undefined ? null : await hash(labels),
+  };
+}
+
+/**
+ * A hasher that reads each file once: the variants of a model share its test data, labels and validator,
+ * so keys made with one `sharedHashes()` hash them once, not once per variant.
+ */
+export function sharedHashes(): Hasher {
+  const hashes = new Map<string, Promise<string>>();
+  return (file) => {
+    let hash = hashes.get(file);
+    if (!hash) hashes.set(file, (hash = hashFile(file)));
+    return hash;
   };
 }
 
@@ -93,16 +108,19 @@ export interface KeyParts {
   request: ValidateRequest;
   /** A custom validator module, or undefined for onnxpress's own. */
   validator?: string;
+  /** Hashes of files the key depends on (default: read every time); see sharedHashes. */
+  hash?: Hasher;
 }
 
 export async function entryKey(parts: KeyParts): Promise<string> {
+  const hash = parts.hash ?? hashFile;
   const identity = {
     format: CACHE_FORMAT,
     versions: toolVersions(),
     model: { sha256: parts.fingerprint.model, external: parts.fingerprint.external },
     passes: parts.variant.passes,
-    validate: await requestIdentity(parts.request),
-    validator: parts.validator === undefined ? 'onnxpress' : { path: parts.validator, sha256: await hashFile(parts.validator) },
+    validate: await requestIdentity(parts.request, hash),
+    validator: parts.validator === undefined ? 'onnxpress' : { path: parts.validator, sha256: await hash(parts.validator) },
   };
   return sha256(Buffer.from(canonicalJson(identity)));
 }

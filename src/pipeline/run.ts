@@ -3,10 +3,10 @@
  * convert and validate the rest in a worker process, then write the per-model and summary reports.
  */
 import os from 'node:os';
-import { OnnxpressError } from '../io/errors.js';
 import { exitCodeFor } from '../validate/result.js';
+import { checkTimeout } from '../validate/validate.js';
 import type { ValidationSummary } from '../validate/types.js';
-import { entryKey, fingerprintModel, readCached, writeCached, type ModelFingerprint } from './cache.js';
+import { entryKey, fingerprintModel, readCached, sharedHashes, writeCached, type ModelFingerprint } from './cache.js';
 import type { Plan, PlannedModel, PlannedVariant } from './plan.js';
 import { runPool, runWorkerTask } from './pool.js';
 import { writePipelineReports } from './reports.js';
@@ -53,10 +53,7 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   const started = performance.now();
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   const validator = options.validator ?? plan.config.validate.runner;
-  const timeout = options.timeout ?? plan.config.timeout;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new OnnxpressError('E_USAGE', `timeout ${timeout}: expected a number of seconds above 0`);
-  }
+  const timeout = checkTimeout(options.timeout ?? plan.config.timeout);
   const emit = options.onEvent ?? (() => {});
   const outcomes = new Map<string, EntryOutcome>();
   const keyOf = (model: string, variant: string) => `${model}\u0000${variant}`;
@@ -114,10 +111,11 @@ export function validateRequest(plan: Plan, model: PlannedModel, variant: Planne
 
 async function runModel(plan: Plan, model: PlannedModel, context: ModelContext): Promise<void> {
   const fingerprint: ModelFingerprint = await fingerprintModel(model.file);
+  const hash = sharedHashes();
   const pending: { variant: PlannedVariant; task: VariantTask; key: string }[] = [];
   for (const variant of model.variants) {
     const request = validateRequest(plan, model, variant);
-    const key = await entryKey({ fingerprint, variant, request, ...(context.validator ? { validator: context.validator } : {}) });
+    const key = await entryKey({ fingerprint, variant, request, hash, ...(context.validator ? { validator: context.validator } : {}) });
     const hit = context.force ? undefined : readCached(plan.cacheDir, model.id, variant.name, key);
     if (hit) context.record({ ...hit, input: model.file, ...(hit.output !== undefined ? { output: variant.output } : {}) });
     else pending.push({ variant, key, task: { variant: variant.name, passes: variant.passes, output: variant.output, request } });

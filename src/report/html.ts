@@ -13,6 +13,7 @@ import type {
   ThresholdCheck,
   ValidationResult,
 } from '../validate/types.js';
+import { pairwiseRatios } from '../validate/stats.js';
 import { documentTitle, entriesOf, isSummary, keyFigures, statusLabel } from './document.js';
 import { escapeHtml } from './escape.js';
 import {
@@ -285,7 +286,7 @@ function accuracySection(result: ValidationResult): string {
 
 function latencySection(latency: LatencyComparison, result: ValidationResult): string {
   const limit = result.checks.find((c) => c.metric === 'latency-ratio')?.limit;
-  const ratios = latency.candidate.samplesMs.map((c, i) => c / latency.baseline.samplesMs[i]!);
+  const ratios = pairwiseRatios(latency.candidate.samplesMs, latency.baseline.samplesMs);
   const charts =
     latencyChart([
       { label: 'baseline', color: COLORS.baseline, samplesMs: latency.baseline.samplesMs },

@@ -4,7 +4,7 @@
  */
 import { percentileOfSorted, seededRandom, sortedCopy } from '../validate/stats.js';
 import { escapeXml } from './escape.js';
-import { formatBytes, formatDb, formatNumber, formatRatio } from './format.js';
+import { formatBytes, formatCosine, formatDb, formatNumber, formatRatio } from './format.js';
 
 export const COLORS = { baseline: '#4e79a7', candidate: '#f28e2b', pass: '#2e7d32', fail: '#c62828', grid: '#d9dde3' };
 
@@ -256,13 +256,9 @@ export function errorChart(bars: readonly ErrorBar[], title = 'Output signal-to-
       `<rect class="bar" x="${axis.x(0)}" y="${y}" width="${round(axis.x(value) - axis.x(0))}" height="22" fill="${fill}"` +
       `${bar.snrDb === Infinity ? ' fill-opacity="0.45"' : ''}><title>${escapeXml(`${bar.label}: ${formatDb(bar.snrDb)}`)}</title></rect>`;
     const snr = bar.snrDb === Infinity ? 'identical' : formatDb(bar.snrDb);
-    body += text(WIDTH - RIGHT_PAD + 10, y + 15, `${snr} · cos ${formatCosineShort(bar.cosine)}`);
+    body += text(WIDTH - RIGHT_PAD + 10, y + 15, `${snr} · cos ${formatCosine(bar.cosine)}`);
   });
   return `${svgOpen(height, title, 'error-chart')}${body}</svg>`;
-}
-
-function formatCosineShort(cosine: number): string {
-  return Number.isFinite(cosine) ? cosine.toFixed(6) : String(cosine);
 }
 
 export interface RatioRow {

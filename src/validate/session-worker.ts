@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import { messageOf } from '../io/errors.js';
 import { Tensor } from '../ir/tensor.js';
 import type { OutputFile, ParentMessage, SessionSettings, TensorFile, WorkerMessage } from './protocol.js';
 import { toOrtTensor } from './tensor-io.js';
@@ -20,10 +21,6 @@ let feeds: Record<string, Ort.Tensor>[] = [];
 
 function send(message: WorkerMessage): void {
   process.send!(message);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function readInput(t: TensorFile): Ort.Tensor {

@@ -12,7 +12,7 @@ import type * as Ort from 'onnxruntime-node';
 import { DataType, dataTypeInfo, type TypedArray } from '../ir/dtypes.js';
 import { float16ToFloat32 } from '../ir/float16.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../io/errors.js';
+import { messageOf, OnnxpressError } from '../io/errors.js';
 import { readBytes } from '../io/read-bytes.js';
 import { decode } from '../proto/codec.js';
 import { deserializeTensor } from '../proto/serde.js';
@@ -28,7 +28,7 @@ export function readTensorFile(path: string): Tensor {
   try {
     return deserializeTensor(decode(bytes, 'TensorProto'), {});
   } catch (e) {
-    throw new OnnxpressError('E_INPUT', `not a TensorProto file: ${e instanceof Error ? e.message : String(e)}`, { file: path, cause: e });
+    throw new OnnxpressError('E_INPUT', `not a TensorProto file: ${messageOf(e)}`, { file: path, cause: e });
   }
 }
 

@@ -86,10 +86,17 @@ export interface ValidateOptions {
   onProgress?: (progress: ValidateProgress) => void;
 }
 
+/** A timeout as given (undefined: no limit); throws E_USAGE unless it is a number of seconds above 0. */
+export function checkTimeout(seconds: number | undefined): number | undefined {
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
+    throw new OnnxpressError('E_USAGE', `timeout ${seconds}: expected a number of seconds above 0`);
+  }
+  return seconds;
+}
+
 function timeoutDeadline(seconds: number | undefined): Deadline | undefined {
-  if (seconds === undefined) return undefined;
-  if (!(Number.isFinite(seconds) && seconds > 0)) throw new OnnxpressError('E_USAGE', `timeout ${seconds}: expected a number of seconds above 0`);
-  return { at: Date.now() + seconds * 1000, seconds };
+  const limit = checkTimeout(seconds);
+  return limit === undefined ? undefined : { at: Date.now() + limit * 1000, seconds: limit };
 }
 
 /** Sub-byte output types onnxruntime-node cannot hand to JavaScript: it aborts the process instead. */
@@ -99,8 +106,9 @@ export async function validate(options: ValidateOptions): Promise<ValidationResu
   const deadline = timeoutDeadline(options.timeout);
   const baselinePath = resolve(options.baseline);
   const candidatePath = resolve(options.candidate);
-  const baselineModel = loadModel(baselinePath);
-  const candidateModel = loadModel(candidatePath);
+  // Only the structure is read here (ONNX Runtime loads the weights in its own process).
+  const baselineModel = loadModel(baselinePath, { deferWeights: true });
+  const candidateModel = loadModel(candidatePath, { deferWeights: true });
   const baseline = describeModel(baselineModel, baselinePath, options.baselineName);
   const candidate = describeModel(candidateModel, candidatePath, options.candidateName);
   const kind = options.kind ?? inferKind(baseline, candidate);

@@ -11,6 +11,7 @@
  * Positions are biased towards structure because most bytes of a real model
  * are tensor payload.
  */
+import { mulberry32 } from '../../src/validate/synthesize.js';
 import { messageDef } from '../../src/proto/schema.js';
 import {
   ancestorsOf,
@@ -23,17 +24,8 @@ import {
   wireLayout,
 } from './wire-layout.js';
 
-/** mulberry32: small, fast, seedable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (mulberry32), uniform in [0, 1). */
+export const seededRandom = mulberry32;
 
 export interface Mutation {
   kind: string;

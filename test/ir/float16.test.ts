@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/validate/synthesize.js';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -42,16 +43,10 @@ function allFloat16Patterns(): Uint16Array {
   return all;
 }
 
-/** Reproducible pseudo-random 32-bit integers (mulberry32). */
+/** Reproducible pseudo-random 32-bit integers: mulberry32's floats are its integers divided by 2^32, exactly. */
 function random32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 4294967296;
 }
 
 describe('float16ToFloat32', () => {

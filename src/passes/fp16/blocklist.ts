@@ -151,22 +151,16 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
   rule({ op: 'QLinearConv', domain: ONNX, source: 'spec', reason: SCALES_FLOAT_ONLY }),
 
   // ---------------------------------------------------------------- ai.onnx, by ONNX Runtime 1.30 (CPU)
-  rule({
-    op: 'RandomNormal',
-    domain: ONNX,
-    source: 'ort',
-    reason:
-      'The spec allows dtype=float16, but ORT has no float16 kernel and, with no float input, cannot add Casts: the model ' +
-      'fails to load. Keep dtype float32 and cast the output.',
-  }),
-  rule({
-    op: 'RandomUniform',
-    domain: ONNX,
-    source: 'ort',
-    reason:
-      'The spec allows dtype=float16, but ORT has no float16 kernel and, with no float input, cannot add Casts: the model ' +
-      'fails to load. Keep dtype float32 and cast the output.',
-  }),
+  ...['RandomNormal', 'RandomUniform'].map((op) =>
+    rule({
+      op,
+      domain: ONNX,
+      source: 'ort',
+      reason:
+        'The spec allows dtype=float16, but ORT has no float16 kernel and, with no float input, cannot add Casts: the model ' +
+        'fails to load. Keep dtype float32 and cast the output.',
+    }),
+  ),
   rule({
     op: 'EyeLike',
     domain: ONNX,
@@ -210,44 +204,31 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
   }),
 
   // ---------------------------------------------------------------- com.microsoft (ORT contrib ops)
-  rule({
-    op: 'SkipLayerNormalization',
-    domain: MS,
-    float32Inputs: [],
-    float32Outputs: [1, 2],
-    source: 'spec',
-    reason: 'mean and inv_std_var (outputs 1 and 2) are tensor(float) only. The rest runs in float16 (ORT has a kernel).',
-  }),
-  rule({
-    op: 'SkipSimplifiedLayerNormalization',
-    domain: MS,
-    float32Inputs: [],
-    float32Outputs: [1, 2],
-    source: 'spec',
-    reason: 'mean and inv_std_var (outputs 1 and 2) are tensor(float) only. The rest runs in float16 (ORT has a kernel).',
-  }),
+  ...['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization'].map((op) =>
+    rule({
+      op,
+      domain: MS,
+      float32Inputs: [],
+      float32Outputs: [1, 2],
+      source: 'spec',
+      reason: 'mean and inv_std_var (outputs 1 and 2) are tensor(float) only. The rest runs in float16 (ORT has a kernel).',
+    }),
+  ),
   rule({ op: 'DynamicQuantizeMatMul', domain: MS, source: 'spec', reason: 'A and b_scale are tensor(float) only.' }),
   ...['QGemm', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QLinearConcat', 'QLinearSoftmax'].map(
     (op) => rule({ op, domain: MS, source: 'spec', reason: SCALES_FLOAT_ONLY }),
   ),
-  rule({
-    op: 'GroupNorm',
-    domain: MS,
-    float32Inputs: [1, 2],
-    source: 'reference',
-    reason:
-      'The schema lets gamma and beta be float16, but ORT\'s CUDA kernel wants them float32 (onnxruntime.transformers.float16 ' +
-      'keeps them so). ORT 1.30 has no CPU kernel for this op at all.',
-  }),
-  rule({
-    op: 'SkipGroupNorm',
-    domain: MS,
-    float32Inputs: [1, 2],
-    source: 'reference',
-    reason:
-      'The schema lets gamma and beta be float16, but ORT\'s CUDA kernel wants them float32 (onnxruntime.transformers.float16 ' +
-      'keeps them so). ORT 1.30 has no CPU kernel for this op at all.',
-  }),
+  ...['GroupNorm', 'SkipGroupNorm'].map((op) =>
+    rule({
+      op,
+      domain: MS,
+      float32Inputs: [1, 2],
+      source: 'reference',
+      reason:
+        'The schema lets gamma and beta be float16, but ORT\'s CUDA kernel wants them float32 (onnxruntime.transformers.float16 ' +
+        'keeps them so). ORT 1.30 has no CPU kernel for this op at all.',
+    }),
+  ),
 
   // ---------------------------------------------------------------- ai.onnx.ml
   rule({

@@ -8,30 +8,7 @@ import { DataType } from '../../ir/dtypes.js';
 import { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { sortTopologically } from '../../ir/toposort.js';
-
-/** Every value and node name of the model, to make new ones that clash with none. */
-export class NameScope {
-  private readonly used = new Set<string>();
-
-  constructor(model: Model) {
-    for (const g of model.allGraphs()) {
-      for (const v of g.inputs) this.used.add(v.name);
-      for (const v of g.initializers.keys()) this.used.add(v);
-      for (const n of g.nodes) {
-        if (n.name) this.used.add(n.name);
-        for (const v of n.outputs) if (v) this.used.add(v.name);
-        for (const v of n.inputs) if (v) this.used.add(v.name);
-      }
-    }
-  }
-
-  fresh(base: string): string {
-    let name = base;
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
-    this.used.add(name);
-    return name;
-  }
-}
+import type { NameAllocator } from '../names.js';
 
 export const precisionSuffix = (elemType: number): string =>
   elemType === DataType.FLOAT16 ? 'fp16' : elemType === DataType.FLOAT ? 'fp32' : `t${elemType}`;
@@ -46,7 +23,7 @@ export class NodePlacer {
   private readonly placements = new Map<Graph, Placement[]>();
   readonly created = new Set<Node>();
 
-  constructor(readonly names: NameScope) {}
+  constructor(readonly names: NameAllocator) {}
 
   /** Adds a node to a graph, to be placed after `after` (or first) by `finish`. */
   add(graph: Graph, node: Node, after: Node | null): Node {

@@ -42,7 +42,8 @@ import {
   type TypeInference,
 } from '../elem-types.js';
 import { findOverflowingNodes } from './autoblock.js';
-import { NameScope, NodePlacer, precisionSuffix } from './casts.js';
+import { NameAllocator } from '../names.js';
+import { NodePlacer, precisionSuffix } from './casts.js';
 import { normalizeFp16Options, type Fp16Options, type NormalizedFp16Options } from './options.js';
 import { Float32Reader } from '../float32-reader.js';
 import { planBlocks, type BlockPlan } from './plan.js';
@@ -175,7 +176,7 @@ class Fp16Converter {
   private readonly problems: string[] = [];
   private readonly float32Copies = new Map<Value, Float32Copy>();
   private readonly conversions = new Map<Value, Map<DataType, Value>>();
-  private readonly names: NameScope;
+  private readonly names: NameAllocator;
   private readonly placer: NodePlacer;
   private readonly reader = new Float32Reader();
   private readonly ctx: RuleContext;
@@ -200,7 +201,7 @@ class Fp16Converter {
         list.push({ graph: g, index });
       });
     }
-    this.names = new NameScope(model);
+    this.names = new NameAllocator(model);
     this.placer = new NodePlacer(this.names);
     this.ctx = {
       subgraphOutputs: (sub) => this.flowGraph(sub),

@@ -7,7 +7,8 @@ import type { Graph, Node, Value } from '../../ir/graph.js';
 import { DataType } from '../../ir/dtypes.js';
 import { weightProblem } from './checks.js';
 import type { QuantizeContext, RewriteResult } from './context.js';
-import { replaceNode } from './rewrite.js';
+import { MS_DOMAIN } from './opset.js';
+import { replaceOneToOne } from './rewrite.js';
 import { matmulLayout, storedLayout } from './layouts.js';
 import { weightOnly } from './qdq.js';
 
@@ -49,19 +50,13 @@ export function quantizeAttention(ctx: QuantizeContext, node: Node, graph: Graph
   while (inputs.length > 0 && inputs[inputs.length - 1] === null) inputs.pop();
   const qattention = ctx.node({
     opType: 'QAttention',
-    domain: 'com.microsoft',
+    domain: MS_DOMAIN,
     name: `${node.name || node.output(0).name}_quant`,
     inputs,
     outputs: node.outputs.map((o) => (o ? ctx.value(`${o.name}_q`) : null)),
     attributes: [...node.attributes.values()],
   });
-  replaceNode(
-    graph,
-    node,
-    [qattention],
-    node.outputs.map((_, i) => [qattention, i]),
-  );
-  ctx.usesMicrosoftDomain = true;
+  replaceOneToOne(graph, node, qattention);
   ctx.requireOpset(11);
   ctx.release(weight);
   return { as: 'QAttention' };

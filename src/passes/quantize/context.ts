@@ -8,10 +8,12 @@ import { DataType } from '../../ir/dtypes.js';
 import { Graph, Node, Value, type NodeInit } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
-import { NameAllocator } from './names.js';
+import { NameAllocator } from '../names.js';
+import { MS_DOMAIN } from './opset.js';
 import type { NormalizedOptions, QuantizableOpType } from './options.js';
 import { quantizeTensor, type QuantizeTensorOptions } from './params.js';
-import { findConstant, floatData, initializerOwners, type ConstantWeight } from './weights.js';
+import { Float32Reader } from '../float32-reader.js';
+import { findConstant, initializerOwners, type ConstantWeight } from './weights.js';
 
 /** How to quantize a weight for one kind of consumer. */
 export interface WeightLayout {
@@ -86,6 +88,8 @@ export class QuantizeContext {
   private readonly activations = new Map<Graph, Map<Value, DynamicQuantized>>();
   private readonly dequantized = new Map<Graph, Map<QuantizedWeight, Value>>();
   private readonly expanded = new Map<Graph, Map<QuantizedWeight, Value>>();
+  private readonly reader = new Float32Reader();
+  private lastRead: { tensor: Tensor; data: Float32Array } | undefined;
   /** Initializers this run added, with their graph. */
   private readonly added = new Map<Value, Graph>();
 
@@ -111,8 +115,9 @@ export class QuantizeContext {
     return new Value(this.names.fresh(base));
   }
 
-  /** A node with a fresh name (and fresh output values when given names). */
+  /** A node with a fresh name (and fresh output values when given names); a com.microsoft one marks the domain as used. */
   node(init: NodeInit & { name: string }): Node {
+    if (init.domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
     return new Node({ ...init, name: this.names.fresh(init.name) });
   }
 
@@ -130,6 +135,16 @@ export class QuantizeContext {
     return this.owners.get(initializer) ?? this.added.get(initializer);
   }
 
+  /**
+   * The weight's values. Unaligned raw data is copied into one buffer reused for the run (fresh memory is what
+   * makes copying slow), so the array is valid only until the next call for another tensor: use it, or copy it,
+   * before asking again.
+   */
+  floatData(weight: ConstantWeight): Float32Array {
+    if (this.lastRead?.tensor !== weight.tensor) this.lastRead = { tensor: weight.tensor, data: this.reader.read(weight.tensor) };
+    return this.lastRead.data;
+  }
+
   /** The float32 constant `value` holds (see findConstant). */
   constant(value: Value | null): ConstantWeight | undefined {
     return findConstant(this.model, this.owners, value);
@@ -142,7 +157,7 @@ export class QuantizeContext {
     if (cached) return cached;
 
     const dims0 = weight.tensor.dims.map(Number);
-    const raw = floatData(weight);
+    const raw = this.floatData(weight);
     const { data, dims } = layout.source ? layout.source(raw, dims0) : { data: raw, dims: dims0 };
     const q = quantizeTensor(data, dims, layout.quant);
     const stored = layout.store ? layout.store(q.quantized, dims) : { data: q.quantized, dims };

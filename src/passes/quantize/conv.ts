@@ -7,14 +7,14 @@
  * With `convInteger`: DynamicQuantizeLinear(X) + ConvInteger + Cast + Mul, plus
  * an Add of the bias reshaped to [1, C, 1, ...] (operators/conv.py).
  */
-import { Attribute } from '../../ir/attribute.js';
 import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import { weightProblem } from './checks.js';
 import type { QuantizeContext, RewriteResult } from './context.js';
 import { replaceNode } from './rewrite.js';
-import { floatData, type ConstantWeight } from './weights.js';
+import type { ConstantWeight } from './weights.js';
 import { convLayout, storedLayout } from './layouts.js';
+import { integerMatMul } from './matmul.js';
 import { weightOnly } from './qdq.js';
 
 /** What a Conv becomes by default, in the summary. */
@@ -39,34 +39,12 @@ export function quantizeConv(ctx: QuantizeContext, node: Node, graph: Graph): Re
   const quantized = ctx.quantizeWeight(weight, convLayout(ctx.options));
   const y = node.output(0);
   const label = node.name || y.name;
-  const dq = ctx.dynamicQuantize(graph, x, node);
-  const scalesMul = ctx.node({
-    opType: 'Mul',
-    name: `${label}_quant_scales_mul`,
-    inputs: [dq.scale, quantized.scale],
-    outputs: [ctx.value(`${label}_quant_scales_mul:0`)],
-  });
-  const conv = ctx.node({
+  const { nodes, last: rescaled } = integerMatMul(ctx, graph, node, x, quantized, label, y.name, {
     opType: 'ConvInteger',
-    name: `${label}_quant`,
-    inputs: [dq.quantized, quantized.quantized, dq.zeroPoint, quantized.zeroPoint],
-    outputs: [ctx.value(`${y.name}_output_quantized`)],
     attributes: [...node.attributes.values()],
+    rescaledSuffix: '_quant_scaled_output',
   });
-  const cast = ctx.node({
-    opType: 'Cast',
-    name: `${y.name}_output_quantized_cast`,
-    inputs: [conv.output(0)],
-    outputs: [ctx.value(`${y.name}_output_quantized_cast_output`)],
-    attributes: [Attribute.int('to', DataType.FLOAT)],
-  });
-  let last = ctx.node({
-    opType: 'Mul',
-    name: `${label}_quant_output_scale_mul`,
-    inputs: [cast.output(0), scalesMul.output(0)],
-    outputs: [ctx.value(`${y.name}_quant_scaled_output`)],
-  });
-  const nodes = [scalesMul, conv, cast, last];
+  let last = rescaled;
 
   const b = node.input(2);
   if (b) {
@@ -78,7 +56,6 @@ export function quantizeConv(ctx: QuantizeContext, node: Node, graph: Graph): Re
 
   replaceNode(graph, node, nodes, [[last, 0]]);
   ctx.release(weight);
-  ctx.requireOpset(11);
   return { as: 'ConvInteger' };
 }
 
@@ -108,7 +85,7 @@ function channelBias(ctx: QuantizeContext, graph: Graph, b: Value, rank: number,
   if (constant) {
     const channels = constant.tensor.elementCount;
     const dims = shape.map((d) => (d === -1 ? channels : d));
-    const data = Float32Array.from(floatData(constant));
+    const data = Float32Array.from(ctx.floatData(constant));
     const reshaped = ctx.initializer(constant.owner, `${constant.origin.name}_reshaped`, DataType.FLOAT, dims, data);
     ctx.release(constant);
     return reshaped;

@@ -6,7 +6,8 @@
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import { weightProblem } from './checks.js';
 import type { QuantizeContext, RewriteResult, WeightLayout } from './context.js';
-import { replaceNode } from './rewrite.js';
+import { MS_DOMAIN } from './opset.js';
+import { replaceOneToOne } from './rewrite.js';
 import { lstmLayout, storedLayout } from './layouts.js';
 import { weightOnly } from './qdq.js';
 
@@ -53,19 +54,13 @@ export function quantizeLstm(ctx: QuantizeContext, node: Node, graph: Graph): Re
   const attributes = [...node.attributes.values()].filter((a) => a.name !== 'layout');
   const lstm = ctx.node({
     opType: 'DynamicQuantizeLSTM',
-    domain: 'com.microsoft',
+    domain: MS_DOMAIN,
     name: `${node.name || node.outputs.find((o) => o)?.name || 'LSTM'}_quant`,
     inputs,
     outputs: node.outputs.map((o) => (o ? ctx.value(`${o.name}_q`) : null)),
     attributes,
   });
-  replaceNode(
-    graph,
-    node,
-    [lstm],
-    node.outputs.map((_, i) => [lstm, i]),
-  );
-  ctx.usesMicrosoftDomain = true;
+  replaceOneToOne(graph, node, lstm);
   ctx.release(w);
   ctx.release(r);
   return { as: 'DynamicQuantizeLSTM' };

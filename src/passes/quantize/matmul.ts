@@ -18,10 +18,19 @@ export interface IntegerMatMul {
   last: Node;
 }
 
+/** The integer op of integerMatMul and how its rescaled output is named (onnxruntime's names differ for Conv). */
+export interface IntegerProduct {
+  opType: 'MatMulInteger' | 'ConvInteger';
+  attributes?: Attribute[];
+  /** Suffix of the float result's name after `outputName` (default `_rescaled`). */
+  rescaledSuffix?: string;
+}
+
 /**
  * A * B in integers, rescaled to float: `a` is quantized dynamically (once per
  * value), `weight` is B already quantized. `label` names the new nodes
- * (`<label>_quant`, ...) and `outputName` the intermediate values.
+ * (`<label>_quant`, ...) and `outputName` the intermediate values. The product
+ * is MatMulInteger unless `product` says ConvInteger (with the Conv's attributes).
  */
 export function integerMatMul(
   ctx: QuantizeContext,
@@ -31,6 +40,7 @@ export function integerMatMul(
   weight: QuantizedWeight,
   label: string,
   outputName: string,
+  product: IntegerProduct = { opType: 'MatMulInteger' },
 ): IntegerMatMul {
   const dq = ctx.dynamicQuantize(graph, a, before);
   const scalesMul = ctx.node({
@@ -39,16 +49,17 @@ export function integerMatMul(
     inputs: [dq.scale, weight.scale],
     outputs: [ctx.value(`${label}_quant_scales_mul:0`)],
   });
-  const product = ctx.node({
-    opType: 'MatMulInteger',
+  const integer = ctx.node({
+    opType: product.opType,
     name: `${label}_quant`,
     inputs: [dq.quantized, weight.quantized, dq.zeroPoint, weight.zeroPoint],
     outputs: [ctx.value(`${outputName}_output_quantized`)],
+    ...(product.attributes ? { attributes: product.attributes } : {}),
   });
   const cast = ctx.node({
     opType: 'Cast',
     name: `${outputName}_output_quantized_cast`,
-    inputs: [product.output(0)],
+    inputs: [integer.output(0)],
     outputs: [ctx.value(`${outputName}_output_quantized_cast_output`)],
     attributes: [Attribute.int('to', DataType.FLOAT)],
   });
@@ -56,10 +67,10 @@ export function integerMatMul(
     opType: 'Mul',
     name: `${label}_quant_output_scale_mul`,
     inputs: [cast.output(0), scalesMul.output(0)],
-    outputs: [ctx.value(`${outputName}_rescaled`)],
+    outputs: [ctx.value(`${outputName}${product.rescaledSuffix ?? '_rescaled'}`)],
   });
   ctx.requireOpset(11);
-  return { nodes: [scalesMul, product, cast, rescale], last: rescale };
+  return { nodes: [scalesMul, integer, cast, rescale], last: rescale };
 }
 
 export function quantizeMatMul(ctx: QuantizeContext, node: Node, graph: Graph): RewriteResult {

@@ -23,6 +23,16 @@ export function replaceNode(graph: Graph, old: Node, nodes: Node[], outputs: rea
   graph.remove(old);
 }
 
+/** Puts `replacement` in `old`'s place, output i for output i. */
+export function replaceOneToOne(graph: Graph, old: Node, replacement: Node): void {
+  replaceNode(
+    graph,
+    old,
+    [replacement],
+    old.outputs.map((_, i) => [replacement, i]),
+  );
+}
+
 /** Removes released constants and Identity nodes that nothing reads any more. */
 export function removeReleased(ctx: QuantizeContext): void {
   const irVersion = Number(ctx.model.irVersion ?? 0);

@@ -3,7 +3,6 @@ import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
-import { Float32Reader } from '../float32-reader.js';
 import { isDefaultDomain } from './opset.js';
 
 /** A float constant feeding a node: an initializer or a Constant node, possibly behind Identity nodes. */
@@ -15,19 +14,6 @@ export interface ConstantWeight {
   owner: Graph;
   /** The value the consumer reads (origin, or the end of an Identity chain). */
   read: Value;
-}
-
-const reader = new Float32Reader();
-let last: { tensor: Tensor; data: Float32Array } | undefined;
-
-/**
- * The weight's values. Unaligned raw data is copied into one reused buffer
- * (fresh memory is what makes copying slow), so the array is valid only until
- * the next call for another tensor: use it, or copy it, before asking again.
- */
-export function floatData(weight: ConstantWeight): Float32Array {
-  if (last?.tensor !== weight.tensor) last = { tensor: weight.tensor, data: reader.read(weight.tensor) };
-  return last.data;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Model } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { decode } from '../../../src/proto/codec.js';
 import { deserializeTensor } from '../../../src/proto/serde.js';
+import { mulberry32 } from '../../../src/validate/synthesize.js';
 
 const ORT_TYPES: Partial<Record<number, ort.Tensor.Type>> = {
   [DataType.FLOAT]: 'float32',
@@ -88,17 +89,8 @@ export function top1Accuracy(output: ort.Tensor, labels: ort.Tensor): number {
 
 /** Deterministic pseudo-random numbers (mulberry32), uniform in [-scale, scale). */
 export function randomFloats(count: number, seed: number, scale = 1): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = (u * 2 - 1) * scale;
-  }
-  return out;
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: count }, () => (next() * 2 - 1) * scale);
 }
 
 export function opCounts(model: Model): Record<string, number> {

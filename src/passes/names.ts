@@ -1,5 +1,5 @@
-/** Fresh value and node names that collide with nothing already in the model. */
-import type { Model } from '../../ir/model.js';
+/** Fresh value and node names that collide with nothing already in the model (shared by the passes). */
+import type { Model } from '../ir/model.js';
 
 export class NameAllocator {
   private readonly taken = new Set<string>();
