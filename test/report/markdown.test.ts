@@ -2,12 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { HOSTILE_NAME, sampleResult, sampleSummary } from './sample.js';
 
-/** Table rows (lines starting with "|") and their cell counts, ignoring escaped pipes. */
-function tables(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.startsWith('|'))
-    .map((line) => line.replace(/\\\|/g, '').split('|').slice(1, -1));
+/** Each table of the document (consecutive `|` lines) as rows of cells; escaped pipes are not separators. */
+function tables(markdown: string): string[][][] {
+  const out: string[][][] = [];
+  let current: string[][] | undefined;
+  for (const line of markdown.split('\n')) {
+    if (!line.startsWith('|')) {
+      current = undefined;
+      continue;
+    }
+    if (!current) out.push((current = []));
+    current.push(line.replace(/\\\|/g, '').split('|').slice(1, -1));
+  }
+  return out;
 }
 
 describe('report.md', () => {
@@ -30,13 +37,11 @@ describe('report.md', () => {
   it('keeps every table row the width of its header, whatever the names', () => {
     for (const doc of [sampleResult({ name: HOSTILE_NAME }), sampleSummary()]) {
       const md = renderMarkdown(doc);
-      let width = -1;
-      for (const row of tables(md)) {
-        if (row.every((c) => /^:?-+:?$/.test(c.trim()))) {
-          width = row.length;
-          continue;
-        }
-        if (width > 0) expect(row.length === width || row.length > 2).toBe(true);
+      const found = tables(md);
+      expect(found.flat().length).toBeGreaterThan(5);
+      for (const [header, separator, ...rows] of found) {
+        expect(separator!.every((c) => /^:?-+:?$/.test(c.trim()))).toBe(true);
+        for (const row of rows) expect(row, row.join('|')).toHaveLength(header!.length);
       }
       // no raw HTML from names reaches the page
       expect(md).not.toContain('<b>');
@@ -56,7 +61,7 @@ describe('report.md', () => {
   it('lists one row per model and variant in a summary, with errors and failed checks', () => {
     const md = renderMarkdown(sampleSummary());
     expect(md).toMatch(/^### ⚠️ Pipeline &lt;demo&gt; &amp; "friends": 1 passed, 2 failed, 1 error$/m);
-    const rows = tables(md).filter((r) => !r.every((c) => /^:?-+:?$/.test(c.trim())));
+    const rows = tables(md).flat().filter((r) => !r.every((c) => /^:?-+:?$/.test(c.trim())));
     expect(rows).toHaveLength(5); // header + 4 entries
     expect(md).toContain('| bert\\_tiny | int8 | ⚠️ ERROR |');
     expect(md).toContain('session failed: &lt;invalid&gt; &amp; "broken"');

@@ -12,7 +12,7 @@ import { loadModel } from '../../../src/io/load.js';
 import { saveModel } from '../../../src/io/save.js';
 import { ModelBuilder } from '../../../src/testing/builder.js';
 import { runCli } from '../../helpers/cli.js';
-import { floatTensor, opCounts, randomFloats, runModel } from './helpers.js';
+import { cosine, floatTensor, opCounts, randomFloats, runModel } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onnxpress-int8-cli-'));
 
@@ -63,7 +63,11 @@ describe('convert --to int8', () => {
     const integer = await convert(input, join(dir, 'conv-integer.onnx'), '--conv-integer');
     expect(integer.exitCode).toBe(0);
     expect(opCounts(loadModel(join(dir, 'conv-integer.onnx'))).ConvInteger).toBe(1);
-    for (const file of ['conv-int8.onnx', 'conv-integer.onnx']) await runModel(join(dir, file), feeds);
+    const float = Object.values(await runModel(input, feeds))[0]!.data as Float32Array;
+    for (const file of ['conv-int8.onnx', 'conv-integer.onnx']) {
+      const quantized = Object.values(await runModel(join(dir, file), feeds))[0]!.data as Float32Array;
+      expect(cosine(quantized, float), file).toBeGreaterThan(0.999);
+    }
 
     const refused = await convert(input, join(dir, 'conv-qdq.onnx'), '--conv-integer', '--format', 'qdq');
     expect(refused.exitCode).toBe(2);

@@ -62,7 +62,10 @@ describe('--format qdq (weight-only)', () => {
     expect(summary.perChannel).toBe(false);
     expect(summary.notes.join('\n')).toMatch(/per-axis DequantizeLinear needs opset 13/);
     expect(model.opsetVersion('')).toBe(12);
-    await runModel(model, feeds);
+    for (const name of ['w1', 'w2', 'gemm_w']) expect(model.graph.initializers.get(`${name}_scale`)!.initializer!.dims.map(Number), name).toEqual([]);
+    expect([...model.graph.nodes].filter((n) => n.opType === 'DequantizeLinear' && n.attr('axis') !== undefined)).toEqual([]);
+    const float = await runModel(mlp({ opset: 12, softmax: true }), feeds);
+    expect(cosine(first(float), first(await runModel(model, feeds)))).toBeGreaterThan(0.999);
   });
 });
 
