@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ConversionDef, ConversionSummary } from './conversion-def.js';
 import type { Model } from './ir/model.js';
-import { OnnxpressError } from './io/errors.js';
+import { OnnxpressError } from './errors.js';
 import { loadModel } from './io/load.js';
 import { saveModel, type SaveResult } from './io/save.js';
 

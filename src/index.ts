@@ -6,7 +6,7 @@ export { float16ToFloat32, float32ToFloat16, float32ToFloat16Clamped, bfloat16To
 export { loadModel, parseModel, type ParseOptions } from './io/load.js';
 export { saveModel, type SaveOptions, type SaveResult } from './io/save.js';
 export { modelToBytes } from './io/bytes.js';
-export { OnnxpressError, isOnnxpressError, type ErrorCode } from './io/errors.js';
+export { OnnxpressError, isOnnxpressError, type ErrorCode } from './errors.js';
 export { summarizeModel, type ModelSummary } from './analysis/inspect.js';
 export { convertFile, convertModel, conversionNames, registerConversion, outputPaths } from './convert.js';
 export type { ConversionDef, ConversionOption, ConversionSummary } from './conversion-def.js';
@@ -26,9 +26,10 @@ export { quantizeTensor, computeQuantParams } from './passes/quantize/params.js'
 export { validate, inferKind, type ValidateOptions, type LatencyOptions, type ValidateProgress } from './validate/validate.js';
 export { synthesizeInputs, type SynthesisOptions } from './validate/synthesize.js';
 export { loadInputs, modelInputs, type InputSet, type InputSample, type ModelInput } from './validate/inputs.js';
-export { readTensorFile, loadTestDataSet, toOrtTensor, fromOrtTensor } from './validate/tensor-io.js';
-export { parseNpy, readNpyFile } from './validate/npy.js';
-export { readLabels } from './validate/labels.js';
+export { readTensorFile, loadTestDataSet } from './io/tensor-files.js';
+export { toOrtTensor, fromOrtTensor } from './runtime/ort-tensors.js';
+export { parseNpy, readNpyFile } from './io/npy.js';
+export { readLabels } from './io/labels.js';
 export { compareOutputs, accuracy } from './validate/metrics.js';
 export { parseThreshold, DEFAULT_THRESHOLDS } from './validate/thresholds.js';
 export { buildValidationResult, buildSummary, exitCodeFor } from './validate/result.js';

@@ -15,12 +15,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { messageOf } from '../io/errors.js';
+import { messageOf } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { modelToBytes } from '../io/bytes.js';
 import { quantizeDynamic } from '../passes/quantize/quantize.js';
 import { median, percentile } from '../validate/stats.js';
-import { readTensorFile, toOrtTensor } from '../validate/tensor-io.js';
+import { readTensorFile } from '../io/tensor-files.js';
+import { toOrtTensor } from '../runtime/ort-tensors.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const corpus = process.env.ONNXPRESS_CORPUS ?? resolve(repoRoot, '../shared/corpus');

@@ -1,5 +1,5 @@
 /** How the CLI talks: results on stdout, one-line errors on stderr, exit codes 0 / 1 / 2. */
-import { isOnnxpressError, messageOf, oneLine } from '../io/errors.js';
+import { isOnnxpressError, messageOf, oneLine } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;

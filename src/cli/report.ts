@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import { compareReports, parseFraction, renderComparisonMarkdown, type CompareOptions } from '../report/compare.js';
 import { parseReport, ReportFormatError } from '../report/json.js';
 import type { ReportDocument } from '../validate/types.js';

@@ -1,6 +1,6 @@
 /** What `onnxpress run` does; loaded only when that command runs. */
 import path from 'node:path';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import { loadPipeline } from '../pipeline/normalize.js';
 import { parseShard, planPipeline } from '../pipeline/plan.js';
 import { createProgress } from '../pipeline/progress.js';

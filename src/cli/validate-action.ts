@@ -1,6 +1,6 @@
 /** What `onnxpress validate` does; loaded only when that command runs (it brings in ONNX Runtime). */
 import cliProgress from 'cli-progress';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import { formatBytes, formatCosine, formatDims, formatFraction, formatMs, formatNumber, formatPercent, formatRatio } from '../report/format.js';
 import { REPORT_FILES, renderJson, writeReports, type ReportFormat } from '../report/index.js';
 import { exitCodeFor } from '../validate/result.js';

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep, win32 } from 'node:path';
 import type { ExternalLocation } from '../ir/tensor.js';
-import { OnnxpressError, oneLine } from './errors.js';
+import { OnnxpressError, oneLine } from '../errors.js';
 import { readRange, systemMessage } from './read-bytes.js';
 
 /**

@@ -4,7 +4,7 @@ import { decode } from '../proto/codec.js';
 import { deserializeModel } from '../proto/serde.js';
 import { WireError } from '../proto/wire.js';
 import type { Model } from '../ir/model.js';
-import { OnnxpressError, isOnnxpressError, messageOf, oneLine } from './errors.js';
+import { OnnxpressError, isOnnxpressError, messageOf, oneLine } from '../errors.js';
 import { externalLoaders } from './external-data.js';
 import { readBytes, readRange } from './read-bytes.js';
 import { holeOf, readSkeleton, type Skeleton } from './skeleton.js';

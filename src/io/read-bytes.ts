@@ -1,7 +1,7 @@
 /** Reads a whole file into one buffer, in chunks, so files past readFile's 2 GiB limit work too. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:buffer';
-import { OnnxpressError, messageOf } from './errors.js';
+import { OnnxpressError, messageOf } from '../errors.js';
 
 const CHUNK = 64 * 1024 * 1024;
 

@@ -10,7 +10,7 @@ import type { Tensor } from '../ir/tensor.js';
 import { encodedSize, encodeTo } from '../proto/codec.js';
 import { serializeModel, type SerializeContext } from '../proto/serde.js';
 import type { ByteSink } from '../proto/wire.js';
-import { OnnxpressError, isOnnxpressError } from './errors.js';
+import { OnnxpressError, isOnnxpressError } from '../errors.js';
 import { resolveExternalPath } from './external-data.js';
 import { systemMessage } from './read-bytes.js';
 

@@ -1,5 +1,5 @@
 /** A pipeline file that cannot run: every problem found, each as `file:line: key.path: message`. */
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import type { Issue } from './parse.js';
 
 export class PipelineError extends OnnxpressError {

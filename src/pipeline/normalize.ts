@@ -9,7 +9,7 @@ import { isDynamicPattern } from 'tinyglobby';
 import type { ConversionDef } from '../conversion-def.js';
 import '../conversions.js';
 import { conversionDefs } from '../convert.js';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import { systemMessage } from '../io/read-bytes.js';
 import type { ReportFormat } from '../report/index.js';
 import { parseThreshold } from '../validate/thresholds.js';

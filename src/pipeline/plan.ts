@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { globSync } from 'tinyglobby';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import { resolveThresholds } from '../validate/thresholds.js';
 import type { ConversionKind, Threshold } from '../validate/types.js';
 import { PipelineError } from './errors.js';

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import '../conversions.js';
 import { convertModel } from '../convert.js';
-import { isOnnxpressError, messageOf } from '../io/errors.js';
+import { isOnnxpressError, messageOf } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { saveModel } from '../io/save.js';
 import type { ConvertedVariant, VariantTask, WorkerMessage, WorkerTask } from './task.js';

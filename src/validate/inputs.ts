@@ -9,10 +9,10 @@ import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat1
 import type { Model } from '../ir/model.js';
 import { Tensor } from '../ir/tensor.js';
 import { dimsOf, elemTypeOf } from '../ir/types.js';
-import { OnnxpressError } from '../io/errors.js';
-import { parseJsonInputs } from './json-input.js';
-import { readNpyFile } from './npy.js';
-import { findTestDataSets, loadTestDataSet, readTensorFile } from './tensor-io.js';
+import { OnnxpressError } from '../errors.js';
+import { parseJsonInputs } from '../io/json-input.js';
+import { readNpyFile } from '../io/npy.js';
+import { findTestDataSets, loadTestDataSet, readTensorFile } from '../io/tensor-files.js';
 import type { InputProvenance } from './types.js';
 
 /** A graph input the caller must feed (initializers that are also graph inputs are left out). */

@@ -16,7 +16,7 @@ import { float32ToBfloat16, float32ToFloat16 } from '../ir/float16.js';
 import type { Node, Value } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import { modelInputs, typeLabel, type InputSample, type InputSet, type ModelInput } from './inputs.js';
 
 export const DEFAULT_SEED = 0;

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isOnnxpressError } from '../../src/io/errors.js';
+import { isOnnxpressError } from '../../src/errors.js';
 import { loadModel, parseModel } from '../../src/io/load.js';
 import { modelToBytes } from '../../src/io/bytes.js';
 import { encode } from '../../src/proto/codec.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtypes.js';
-import { OnnxpressError } from '../../src/io/errors.js';
+import { OnnxpressError } from '../../src/errors.js';
 import { loadModel, parseModel } from '../../src/io/load.js';
 import { saveModel } from '../../src/io/save.js';
 import { ModelBuilder } from '../../src/testing/builder.js';

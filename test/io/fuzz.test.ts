@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { summarizeModel } from '../../src/analysis/inspect.js';
 import { formatSummary } from '../../src/cli/inspect.js';
 import { modelToBytes } from '../../src/io/bytes.js';
-import { isOnnxpressError } from '../../src/io/errors.js';
+import { isOnnxpressError } from '../../src/errors.js';
 import { loadModel, parseModel } from '../../src/io/load.js';
 import { runCli } from '../helpers/cli.js';
 import { CORPUS as corpusDir, HAVE_CORPUS, onnxFilesUnder } from '../helpers/corpus.js';

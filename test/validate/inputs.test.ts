@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtypes.js';
 import { float16ToFloat32 } from '../../src/ir/float16.js';
-import { OnnxpressError } from '../../src/io/errors.js';
+import { OnnxpressError } from '../../src/errors.js';
 import { loadModel } from '../../src/io/load.js';
 import { decode } from '../../src/proto/codec.js';
 import { adaptForCandidate, loadInputs, modelInputs, type ModelInput } from '../../src/validate/inputs.js';
-import { readLabels } from '../../src/validate/labels.js';
+import { readLabels } from '../../src/io/labels.js';
 import { CORPUS, HAVE_CORPUS } from '../helpers/corpus.js';
 import { bytesOf, npyBytes, writeTensorPb } from './input-files.js';
 

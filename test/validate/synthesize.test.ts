@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtypes.js';
 import { float16ToFloat32 } from '../../src/ir/float16.js';
 import type { Tensor } from '../../src/ir/tensor.js';
-import { OnnxpressError } from '../../src/io/errors.js';
+import { OnnxpressError } from '../../src/errors.js';
 import { loadModel } from '../../src/io/load.js';
 import { defaultDimValue, fnv1a, mulberry32, synthesizeInputs } from '../../src/validate/synthesize.js';
 import { CORPUS, HAVE_CORPUS } from '../helpers/corpus.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OnnxpressError } from '../../src/io/errors.js';
+import { OnnxpressError } from '../../src/errors.js';
 import type { ValidationResult } from '../../src/validate/types.js';
 import { validate } from '../../src/validate/validate.js';
 import { runCli } from '../helpers/cli.js';

@@ -21,7 +21,7 @@ import type { Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { modelToBytes } from '../../io/bytes.js';
-import { OnnxpressError } from '../../io/errors.js';
+import { OnnxpressError } from '../../errors.js';
 import { orderedNodes, tensorElem, type TypeInference } from '../elem-types.js';
 import { float32Data } from './sources.js';
 import { DEFAULT_AUTO_BLOCK_THRESHOLD, type AutoBlockOptions } from './options.js';

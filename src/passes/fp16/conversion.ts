@@ -2,8 +2,8 @@
 import type { ConversionDef, ConversionSummary } from '../../conversion-def.js';
 import type { Model } from '../../ir/model.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { OnnxpressError } from '../../io/errors.js';
-import { findTestDataSets, loadTestDataSet } from '../../validate/tensor-io.js';
+import { OnnxpressError } from '../../errors.js';
+import { findTestDataSets, loadTestDataSet } from '../../io/tensor-files.js';
 import { toFloat16 } from './convert.js';
 import { DEFAULT_AUTO_BLOCK_THRESHOLD, splitList, type Fp16Options } from './options.js';
 

@@ -25,7 +25,7 @@ import { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { TypeInfo } from '../../ir/types.js';
-import { OnnxpressError } from '../../io/errors.js';
+import { OnnxpressError } from '../../errors.js';
 import { removeRedundantCasts } from '../cleanup/casts.js';
 import type { Pass } from '../pass.js';
 import {

@@ -1,6 +1,6 @@
 /** `convert --to int8` (and pipeline `to: int8`): flags -> options -> quantizeDynamic. */
 import type { ConversionDef } from '../../conversion-def.js';
-import { OnnxpressError } from '../../io/errors.js';
+import { OnnxpressError } from '../../errors.js';
 import type { WeightType } from './params.js';
 import { DEFAULT_OP_TYPES, type QuantFormat, type QuantizeDynamicOptions } from './options.js';
 import { quantizeDynamic } from './quantize.js';

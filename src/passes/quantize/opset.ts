@@ -9,7 +9,7 @@
  */
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/graph.js';
-import { OnnxpressError } from '../../io/errors.js';
+import { OnnxpressError } from '../../errors.js';
 
 /** Versions of each default-domain op up to opset 13 (onnx.defs schema history). */
 const OP_VERSIONS: Readonly<Record<string, readonly number[]>> = {

@@ -1,5 +1,5 @@
 /** Options of the INT8 dynamic quantization pass: the public shape, defaults, and checking. */
-import { OnnxpressError } from '../../io/errors.js';
+import { OnnxpressError } from '../../errors.js';
 import type { WeightType } from './params.js';
 
 export const QUANTIZABLE_OP_TYPES = ['MatMul', 'Gemm', 'Gather', 'Attention', 'LSTM', 'Conv'] as const;

@@ -14,10 +14,11 @@ import * as ort from 'onnxruntime-node';
 import { DataType } from '../../../src/ir/dtypes.js';
 import type { Model } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
-import { isOnnxpressError, messageOf } from '../../../src/io/errors.js';
+import { isOnnxpressError, messageOf } from '../../../src/errors.js';
 import { loadModel } from '../../../src/io/load.js';
 import { toFloat16 } from '../../../src/passes/fp16/convert.js';
-import { fromOrtTensor, loadTestDataSet, numericValues, toOrtTensor, type TestDataSet } from '../../../src/validate/tensor-io.js';
+import { loadTestDataSet, numericValues, type TestDataSet } from '../../../src/io/tensor-files.js';
+import { fromOrtTensor, toOrtTensor } from '../../../src/runtime/ort-tensors.js';
 
 // Warnings about shape merging and constant folding would drown the test output.
 ort.env.logLevel = 'error';

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { loadModel, parseModel } from '../../../src/io/load.js';
 import { toFloat16 } from '../../../src/passes/fp16/convert.js';
-import { loadTestDataSet, numericValues, readTensorFile } from '../../../src/validate/tensor-io.js';
+import { loadTestDataSet, numericValues, readTensorFile } from '../../../src/io/tensor-files.js';
 import { expectTopologicallySorted } from './graph-checks.js';
 import { cosine, runModel } from './ort-run.js';
 

@@ -3,7 +3,8 @@ import * as ort from 'onnxruntime-node';
 import type { Model } from '../../../src/ir/model.js';
 import type { Tensor } from '../../../src/ir/tensor.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
-import { fromOrtTensor, numericValues, toOrtTensor } from '../../../src/validate/tensor-io.js';
+import { numericValues } from '../../../src/io/tensor-files.js';
+import { fromOrtTensor, toOrtTensor } from '../../../src/runtime/ort-tensors.js';
 
 export interface RunOutput {
   type: string;

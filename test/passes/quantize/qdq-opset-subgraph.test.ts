@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DataType } from '../../../src/ir/dtypes.js';
 import type { Model } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
-import { OnnxpressError } from '../../../src/io/errors.js';
+import { OnnxpressError } from '../../../src/errors.js';
 import { opsetRaiseBlockers } from '../../../src/passes/quantize/opset.js';
 import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
 import { GraphBuilder, ModelBuilder } from '../../../src/testing/builder.js';

@@ -1,8 +1,8 @@
 /** .npy reading, on files written byte by byte here following NumPy's format description (NEP 1). */
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtypes.js';
-import { OnnxpressError } from '../../src/io/errors.js';
-import { parseNpy } from '../../src/validate/npy.js';
+import { OnnxpressError } from '../../src/errors.js';
+import { parseNpy } from '../../src/io/npy.js';
 import { bytesOf, npyBytes } from './input-files.js';
 
 describe('parseNpy', () => {

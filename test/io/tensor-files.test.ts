@@ -7,7 +7,8 @@ import type { Tensor } from '../../src/ir/tensor.js';
 import { encode } from '../../src/proto/codec.js';
 import { serializeTensor } from '../../src/proto/serde.js';
 import { tensorOf } from '../../src/testing/builder.js';
-import { findTestDataSets, fromOrtTensor, loadTestDataSet, numericValues, readTensorFile, toOrtTensor } from '../../src/validate/tensor-io.js';
+import { findTestDataSets, loadTestDataSet, numericValues, readTensorFile } from '../../src/io/tensor-files.js';
+import { fromOrtTensor, toOrtTensor } from '../../src/runtime/ort-tensors.js';
 
 const write = (path: string, t: Tensor): void => writeFileSync(path, encode(serializeTensor(t, {}), 'TensorProto'));
 

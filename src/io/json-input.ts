@@ -11,7 +11,7 @@
 import { DataType, dataTypeInfo, type TypedArray } from '../ir/dtypes.js';
 import { float32ToBfloat16, float32ToFloat16 } from '../ir/float16.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 
 /** Type names JSON may use: onnxruntime's ('float32') and ONNX's ('float'), case-insensitive. */
 export function parseTypeName(name: string): DataType | undefined {

@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataType, dataTypeInfo } from '../ir/dtypes.js';
-import { OnnxpressError } from '../io/errors.js';
-import type { NumericArray } from './metrics.js';
+import { OnnxpressError } from '../errors.js';
+import type { TypedArray } from '../ir/dtypes.js';
+
+type NumericArray = TypedArray | readonly number[];
 import { parseNpy } from './npy.js';
-import { readTensorFile } from './tensor-io.js';
-import { readBytes } from '../io/read-bytes.js';
+import { readTensorFile } from './tensor-files.js';
+import { readBytes } from './read-bytes.js';
 
 export interface Labels {
   path: string;

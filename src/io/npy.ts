@@ -6,8 +6,8 @@
 import { basename } from 'node:path';
 import { DataType, type TypedArray } from '../ir/dtypes.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../io/errors.js';
-import { readBytes } from '../io/read-bytes.js';
+import { OnnxpressError } from '../errors.js';
+import { readBytes } from './read-bytes.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

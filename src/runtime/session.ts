@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { OnnxpressError } from '../io/errors.js';
+import { OnnxpressError } from '../errors.js';
 import type { OutputFile, ParentMessage, SessionSettings, TensorFile, WorkerMessage } from './protocol.js';
 
 /** The compiled worker: beside this file in dist/, or in dist/ when this file runs from src/ (tests). */
@@ -17,7 +17,7 @@ export function workerScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const sibling = join(here, 'session-worker.js');
   if (existsSync(sibling)) return sibling;
-  const built = resolve(here, '../../dist/validate/session-worker.js');
+  const built = resolve(here, '../../dist/runtime/session-worker.js');
   if (existsSync(built)) return built;
   throw new OnnxpressError('E_RUNTIME', `the session worker ${sibling} is missing; build onnxpress (npm run build)`);
 }

@@ -7,10 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { messageOf } from '../io/errors.js';
+import { messageOf } from '../errors.js';
 import { Tensor } from '../ir/tensor.js';
 import type { OutputFile, ParentMessage, SessionSettings, TensorFile, WorkerMessage } from './protocol.js';
-import { toOrtTensor } from './tensor-io.js';
+import { toOrtTensor } from './ort-tensors.js';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
 // Warnings (e.g. about unused initializers) would only clutter the parent's error reports.
