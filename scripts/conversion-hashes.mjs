@@ -36,7 +36,7 @@ for (const [id, file] of models()) {
     let value;
     try {
       const model = loadModel(file);
-      convertModel(model, to, options);
+      await convertModel(model, to, options);
       value = createHash('sha256').update(modelToBytes(model)).digest('hex');
     } catch (e) {
       value = `error: ${e.message}`;

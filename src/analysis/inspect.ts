@@ -54,7 +54,7 @@ export function summarizeModel(model: Model): ModelSummary {
     subgraphCount++;
     for (const node of graph.nodes) {
       nodeCount++;
-      const key = node.domainName && node.domainName !== 'ai.onnx' ? `${node.domainName}::${node.opType}` : node.opType;
+      const key = node.isOnnxOp() ? node.opType : `${node.domainName}::${node.opType}`;
       histogram.set(key, (histogram.get(key) ?? 0) + 1);
     }
   }

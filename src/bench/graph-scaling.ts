@@ -12,7 +12,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import '../conversions.js';
 import { convertModel } from '../convert.js';
 import { DataType } from '../ir/dtypes.js';
 import type { Model } from '../ir/model.js';
@@ -43,11 +42,11 @@ function chain(matmuls: number, between: number): Model {
   return b.build();
 }
 
-function seconds(to: string, matmuls: number, between: number): { nodes: number; seconds: number } {
+async function seconds(to: string, matmuls: number, between: number): Promise<{ nodes: number; seconds: number }> {
   const model = chain(matmuls, between);
   const nodes = model.graph.nodeCount;
   const start = performance.now();
-  convertModel(model, to, to === 'fp16' ? { keepIoTypes: true } : {});
+  await convertModel(model, to, to === 'fp16' ? { keepIoTypes: true } : {});
   return { nodes, seconds: (performance.now() - start) / 1000 };
 }
 
@@ -62,9 +61,9 @@ const lines = [
 ];
 let failed = false;
 for (const to of ['int8', 'fp16']) {
-  seconds(to, 50, between); // warm-up
-  const small = seconds(to, matmuls, between);
-  const large = seconds(to, matmuls * 4, between);
+  await seconds(to, 50, between); // warm-up
+  const small = await seconds(to, matmuls, between);
+  const large = await seconds(to, matmuls * 4, between);
   const ratio = large.seconds / small.seconds;
   if (ratio > maxGrowth) failed = true;
   lines.push(`| ${to} | ${small.nodes} | ${small.seconds.toFixed(3)} | ${large.nodes} | ${large.seconds.toFixed(3)} | ${ratio.toFixed(1)} |`);

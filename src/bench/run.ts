@@ -12,8 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { summarizeModel } from '../analysis/inspect.js';
-import '../conversions.js';
-import { conversionNames } from '../convert.js';
+import { builtInConversions } from '../conversions/builtins.js';
 import { parseModel } from '../io/load.js';
 import { readBytes } from '../io/read-bytes.js';
 import { saveModel } from '../io/save.js';
@@ -59,6 +58,7 @@ const CONVERSION_CASES: { to: string; maxWallRatio?: number; maxRssRatio?: numbe
   { to: 'none', maxWallRatio: 2, maxRssRatio: 1.5 },
   { to: 'fp16', maxWallRatio: 3 },
   { to: 'int8', maxWallRatio: 3 },
+  { to: 'q4', maxWallRatio: 3 },
 ];
 
 function median(values: readonly number[]): number {
@@ -77,7 +77,7 @@ function verdict(ok: boolean | undefined): ResultRow['result'] {
 
 function childCases(model: string): { copy: ChildCase; startup: ChildCase; inspect: ChildCase; conversions: ChildCase[] } {
   const copyOut = join(outDir, 'bert-base.copy.onnx');
-  const registered = new Set(conversionNames());
+  const registered = new Set(builtInConversions().names());
   return {
     copy: { name: 'plain copy', argv: [process.execPath, '-e', COPY_SCRIPT, model, copyOut], output: copyOut },
     startup: { name: 'node startup', argv: [process.execPath, '-e', ''] },

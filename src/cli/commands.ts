@@ -1,5 +1,7 @@
 /** The command table: each command's definition lives in its own file. */
 import type { Argv } from 'yargs';
+import { builtInConversions } from '../conversions/builtins.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
 import { convertCommand, type ConvertArgs } from './convert.js';
 import { inspectCommand, type InspectArgs } from './inspect.js';
 import { reportCommand, reportCompareCommand, type ReportCompareArgs } from './report.js';
@@ -14,19 +16,30 @@ function wrap<A>(handler: Handler<A>, setExit: (code: number) => void) {
   };
 }
 
-export function buildCli(y: Argv, setExit: (code: number) => void): Argv {
+/** Flags every command accepts. */
+export const PLUGIN_OPTION = {
+  type: 'string',
+  array: true,
+  describe: 'Load more conversions from this ES module (exports `conversions`); repeat for several',
+} as const;
+
+/** The CLI over the conversions of `registry` (default: the built-ins). */
+export function buildCli(y: Argv, setExit: (code: number) => void, registry: ConversionRegistry = builtInConversions()): Argv {
+  const convert = convertCommand(registry);
+  const run = runCommand(registry);
   return y
     .scriptName('onnxpress')
     .usage('$0 <command> [options]')
     .command(inspectCommand.command, inspectCommand.describe, inspectCommand.builder, wrap<InspectArgs>(inspectCommand.handler, setExit))
-    .command(convertCommand.command, convertCommand.describe, convertCommand.builder, wrap<ConvertArgs>(convertCommand.handler, setExit))
-    .command(runCommand.command, runCommand.describe, runCommand.builder, wrap<RunArgs>(runCommand.handler, setExit))
+    .command(convert.command, convert.describe, convert.builder, wrap<ConvertArgs>(convert.handler, setExit))
+    .command(run.command, run.describe, run.builder, wrap<RunArgs>(run.handler, setExit))
     .command(validateCommand.command, validateCommand.describe, validateCommand.builder, wrap<ValidateArgs>(validateCommand.handler, setExit))
     .command(reportCommand.command, reportCommand.describe, (r: Argv) =>
       r
         .command(reportCompareCommand.command, reportCompareCommand.describe, reportCompareCommand.builder, wrap<ReportCompareArgs>(reportCompareCommand.handler, setExit))
         .demandCommand(1, 'name a report command (compare)'),
     )
+    .option('plugin', PLUGIN_OPTION)
     .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .demandCommand(1, 'name a command')
     .strict()

@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
-import { conversionDefs, conversionNames, convertFile, outputPaths } from '../convert.js';
-import { formatBytes, printJson } from './output.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
+import { convertFile, outputPaths } from '../convert.js';
+import { formatBytes } from '../report/format.js';
+import { printJson } from './output.js';
 
 export interface ConvertArgs {
   models: string[];
@@ -11,7 +13,8 @@ export interface ConvertArgs {
   [option: string]: unknown;
 }
 
-export const convertCommand = {
+/** The `convert` command for the conversions of `registry` (their flags become the command's). */
+export const convertCommand = (registry: ConversionRegistry) => ({
   command: 'convert <models..>',
   describe: 'Convert models (none: re-save unchanged; fp16; int8)',
   builder: (y: Argv) => {
@@ -19,10 +22,10 @@ export const convertCommand = {
       .positional('models', { type: 'string', array: true, demandOption: true, describe: 'ONNX model files' })
       .option('out', { alias: 'o', type: 'string', describe: 'Output file (one input model)' })
       .option('out-dir', { type: 'string', describe: 'Output folder; each output keeps its input file name' })
-      .option('to', { type: 'string', demandOption: true, choices: conversionNames(), describe: 'Conversion to apply' })
+      .option('to', { type: 'string', demandOption: true, choices: registry.names(), describe: 'Conversion to apply' })
       .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' });
     const seen = new Set<string>();
-    for (const def of conversionDefs()) {
+    for (const def of registry.list()) {
       const names = Object.keys(def.options).filter((n) => !seen.has(n));
       for (const [name, opt] of Object.entries(def.options)) {
         if (seen.has(name)) continue;
@@ -39,9 +42,12 @@ export const convertCommand = {
     }
     return cmd;
   },
-  handler: (args: ConvertArgs): number => {
+  handler: async (args: ConvertArgs): Promise<number> => {
     const outputs = outputPaths(args.models, args.out, args.outDir);
-    const results = args.models.map((input, i) => convertFile(input, outputs[i]!, args.to, args, args.models));
+    const results = [];
+    for (const [i, input] of args.models.entries()) {
+      results.push(await convertFile(input, outputs[i]!, args.to, args, { protect: args.models, registry }));
+    }
     if (args.json) {
       printJson(results.map((r) => ({ input: r.input, output: r.output, inputBytes: r.inputBytes, outputBytes: r.save.bytes, summary: r.summary })));
     } else {
@@ -53,4 +59,4 @@ export const convertCommand = {
     }
     return 0;
   },
-};
+});

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import { summarizeModel, type ModelSummary } from '../analysis/inspect.js';
 import { loadModel } from '../io/load.js';
-import { formatBytes, printJson } from './output.js';
+import { formatBytes } from '../report/format.js';
+import { printJson } from './output.js';
 
 export interface InspectArgs {
   model: string;

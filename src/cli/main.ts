@@ -3,8 +3,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { OnnxpressError } from '../errors.js';
-import { buildCli } from './commands.js';
+import { usageError } from '../errors.js';
+import { builtInConversions } from '../conversions/builtins.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
+import { buildCli, PLUGIN_OPTION } from './commands.js';
 import { EXIT_ERROR, reportError } from './output.js';
 
 // yargs' CommonJS build loads in a third of the time of its ES module graph; start-up time is what users feel.
@@ -12,18 +14,31 @@ const require = createRequire(import.meta.url);
 const yargs = require('yargs') as (args: string[]) => Argv;
 const { hideBin } = require('yargs/helpers') as { hideBin: (argv: string[]) => string[] };
 
+/**
+ * The built-in conversions plus those of `--plugin` modules. The plugins are read first, by a lenient parse of
+ * that one flag, because their conversions' flags are part of the command line the real parse checks.
+ */
+async function conversionsFor(argv: string[]): Promise<ConversionRegistry> {
+  const parsed = yargs(argv).option('plugin', PLUGIN_OPTION).help(false).version(false).parseSync() as { plugin?: string[] };
+  const plugins = (parsed.plugin ?? []).filter((p) => p !== '');
+  return plugins.length ? builtInConversions().withModules(plugins) : builtInConversions();
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let exitCode = 0;
   try {
-    // Registering the conversions loads every pass: only `convert` needs them up front (for its flags).
-    if (argv.find((a) => !a.startsWith('-')) === 'convert') await import('../conversions.js');
-    await buildCli(yargs(argv), (code) => {
-      exitCode = code;
-    })
+    const registry = await conversionsFor(argv);
+    await buildCli(
+      yargs(argv),
+      (code) => {
+        exitCode = code;
+      },
+      registry,
+    )
       .fail((msg, err) => {
         // yargs spreads some messages over several lines; ours are one.
-        throw err ?? new OnnxpressError('E_USAGE', msg.replace(/\s*\n\s*/g, ' '));
+        throw err ?? usageError(msg.replace(/\s*\n\s*/g, ' '));
       })
       .parseAsync();
   } catch (e) {

@@ -12,20 +12,9 @@ export function printJson(value: unknown): void {
 /** Prints an error as one line (the stack only when verbose) and returns the exit code for it. */
 export function reportError(e: unknown, verbose: boolean): number {
   const message = isOnnxpressError(e) ? e.message : `internal error: ${messageOf(e)}`;
-  process.stderr.write(`onnxpress: ${oneLine(message)}\n`);
+  const hint = isOnnxpressError(e) && e.hint ? ` (${e.hint})` : '';
+  process.stderr.write(`onnxpress: ${oneLine(message)}${oneLine(hint)}\n`);
   if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   else if (!isOnnxpressError(e)) process.stderr.write('(run with --verbose for the stack trace)\n');
   return EXIT_ERROR;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }

@@ -3,8 +3,7 @@
  * `scripts/gen-cli-docs.mjs` writes it; test/docs/cli-docs.test.ts fails when the file and this output differ.
  */
 import type { Argv } from 'yargs';
-import '../conversions.js';
-import { conversionDefs } from '../convert.js';
+import { builtInConversions } from '../conversions/builtins.js';
 import { buildCli } from './commands.js';
 import { EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_OK } from './output.js';
 
@@ -166,7 +165,7 @@ const CONVERSION_GROUP = /^Options for --to (\S+?):?$/;
 
 function conversionSections(spec: CommandSpec, grouped: Set<string>): string[] {
   const lines: string[] = [];
-  const defs = conversionDefs();
+  const defs = builtInConversions().list();
   lines.push('### Conversions (`--to`)', '');
   for (const def of defs) lines.push(`- ${code(def.name)}: ${def.describe}`);
   lines.push('');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { OnnxpressError } from '../errors.js';
+import { parseError, readError, usageError } from '../errors.js';
 import { compareReports, parseFraction, renderComparisonMarkdown, type CompareOptions } from '../report/compare.js';
 import { parseReport, ReportFormatError } from '../report/json.js';
 import type { ReportDocument } from '../validate/types.js';
@@ -40,7 +40,7 @@ export const reportCompareCommand = {
       try {
         return parseFraction(text);
       } catch (e) {
-        throw new OnnxpressError('E_USAGE', `--${flag}: ${(e as Error).message}`);
+        throw usageError(`--${flag}: ${(e as Error).message}`);
       }
     };
     const set = (key: keyof CompareOptions, text: string | undefined, flag: string) => {
@@ -63,14 +63,14 @@ function readReport(path: string): ReportDocument {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new OnnxpressError('E_READ', `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+    throw readError(`cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
       file: path,
     });
   }
   try {
     return parseReport(text);
   } catch (e) {
-    if (e instanceof ReportFormatError) throw new OnnxpressError('E_PARSE', e.message, { file: path });
+    if (e instanceof ReportFormatError) throw parseError(e.message, { file: path });
     throw e;
   }
 }

@@ -1,6 +1,7 @@
 /** What `onnxpress run` does; loaded only when that command runs. */
 import path from 'node:path';
-import { OnnxpressError } from '../errors.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
+import { usageError } from '../errors.js';
 import { loadPipeline } from '../pipeline/normalize.js';
 import { parseShard, planPipeline } from '../pipeline/plan.js';
 import { createProgress } from '../pipeline/progress.js';
@@ -13,12 +14,12 @@ import { printJson } from './output.js';
 
 import { DEFAULT_PIPELINE, type RunArgs } from './run.js';
 
-export async function runRun(args: RunArgs): Promise<number> {
+export async function runRun(args: RunArgs, registry: ConversionRegistry): Promise<number> {
     if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) {
-      throw new OnnxpressError('E_USAGE', `--jobs ${args.jobs}: expected a positive integer`);
+      throw usageError(`--jobs ${args.jobs}: expected a positive integer`);
     }
     const file = args.pipeline ?? DEFAULT_PIPELINE;
-    const loaded = loadPipeline(file, { displayFile: args.pipeline ?? displayPath(DEFAULT_PIPELINE) });
+    const loaded = loadPipeline(file, { displayFile: args.pipeline ?? displayPath(DEFAULT_PIPELINE), conversions: registry });
     // The demo writes to ./out/demo of the current folder, not into the installed package.
     const demoOut = path.resolve('out', 'demo');
     const config = args.pipeline === undefined ? { ...loaded, out: demoOut, report: { ...loaded.report, dir: demoOut } } : loaded;
@@ -32,6 +33,7 @@ export async function runRun(args: RunArgs): Promise<number> {
         ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
         ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
         force: args.force,
+        conversions: registry,
         ...(progress ? { onEvent: progress.onEvent } : {}),
       });
     } finally {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
+import type { ConversionRegistry } from '../conversions/registry.js';
 
 export interface RunArgs {
   pipeline?: string;
@@ -14,7 +15,7 @@ export interface RunArgs {
 /** The demo pipeline shipped with onnxpress (src/cli and dist/cli both sit two levels below the package root). */
 export const DEFAULT_PIPELINE = fileURLToPath(new URL('../../pipelines/demo.yaml', import.meta.url));
 
-export const runCommand = {
+export const runCommand = (registry: ConversionRegistry) => ({
   command: 'run [pipeline]',
   describe: 'Run a pipeline: convert every model into every variant, validate each against its original, write reports',
   builder: (y: Argv) =>
@@ -29,5 +30,5 @@ export const runCommand = {
       })
       .option('force', { type: 'boolean', default: false, describe: 'Convert and validate again even where the cache has the result' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (no progress bars)' }),
-  handler: async (args: RunArgs): Promise<number> => (await import('./run-action.js')).runRun(args),
-};
+  handler: async (args: RunArgs): Promise<number> => (await import('./run-action.js')).runRun(args, registry),
+});

@@ -1,41 +1,25 @@
 /** What `onnxpress validate` does; loaded only when that command runs (it brings in ONNX Runtime). */
 import cliProgress from 'cli-progress';
-import { OnnxpressError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { formatBytes, formatCosine, formatDims, formatFraction, formatMs, formatNumber, formatPercent, formatRatio } from '../report/format.js';
-import { REPORT_FILES, renderJson, writeReports, type ReportFormat } from '../report/index.js';
+import { REPORT_FORMATS, renderJson, writeReports, type ReportFormat } from '../report/index.js';
+import { normalizeValidateOptions, type NormalizedValidateOptions } from '../validate/options.js';
 import { exitCodeFor } from '../validate/result.js';
-import { parseThreshold, ThresholdSyntaxError } from '../validate/thresholds.js';
-import type { ConversionKind, Threshold, ValidationResult } from '../validate/types.js';
-import { validate, type ValidateProgress } from '../validate/validate.js';
-import type { ValidateArgs } from './validate.js';
+import type { ValidationResult } from '../validate/types.js';
+import { runValidation, type ValidateProgress } from '../validate/validate.js';
+import { validateInputFromArgs, type ValidateArgs } from './validate.js';
 
 /** Sample counts from which the run is long enough to deserve a progress bar. */
 const MANY_SAMPLES = 8;
 
 export async function runValidate(args: ValidateArgs): Promise<number> {
     const formats = parseFormats(args.format);
-    if (formats && args.report === undefined) throw new OnnxpressError('E_USAGE', '--format needs --report DIR');
-    const latency = args.latency ? { warmup: args.warmup, iterations: args.iterations } : false;
-    const progress = progressReporter(args.json ? false : longRun(args));
+    if (formats && args.report === undefined) throw usageError('--format needs --report DIR');
+    const options = normalizeValidateOptions(validateInputFromArgs(args), { surface: 'cli' });
+    const progress = progressReporter(args.json ? false : longRun(options));
     let result: ValidationResult;
     try {
-      result = await validate({
-        baseline: args.baseline,
-        candidate: args.candidate,
-        ...(args.inputs?.length ? { inputs: args.inputs } : {}),
-        ...(args.labels !== undefined ? { labels: args.labels } : {}),
-        ...(args.labelsOutput !== undefined ? { labelsOutput: args.labelsOutput } : {}),
-        ...(args.dims?.length ? { dims: parseDims(args.dims) } : {}),
-        ...(args.samples !== undefined ? { samples: args.samples } : {}),
-        ...(args.seed !== undefined ? { seed: args.seed } : {}),
-        ...(args.kind !== undefined ? { kind: args.kind as ConversionKind } : {}),
-        thresholds: parseUserThresholds(args.threshold ?? []),
-        latency,
-        threads: args.threads,
-        providers: [args.provider],
-        ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
-        ...(progress ? { onProgress: progress.update } : {}),
-      });
+      result = await runValidation(options, progress ? { onProgress: progress.update } : {});
     } finally {
       progress?.stop();
     }
@@ -44,36 +28,16 @@ export async function runValidate(args: ValidateArgs): Promise<number> {
     return exitCodeFor(result);
   }
 
-function longRun(args: ValidateArgs): boolean {
-  return process.stderr.isTTY === true && (args.latency || (args.samples ?? 1) >= MANY_SAMPLES);
-}
-
-/** `NAME=VALUE` pairs into a record. */
-export function parseDims(pairs: readonly string[]): Record<string, number> {
-  const dims: Record<string, number> = {};
-  for (const pair of pairs.flatMap((p) => p.split(','))) {
-    const match = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(pair);
-    if (!match) throw new OnnxpressError('E_USAGE', `--dims ${pair}: expected NAME=VALUE with a non-negative integer VALUE`);
-    dims[match[1]!] = Number(match[2]);
-  }
-  return dims;
-}
-
-function parseUserThresholds(texts: readonly string[]): Threshold[] {
-  try {
-    return texts.flatMap((t) => t.split(/\s*,\s*(?=[a-z0-9-]+(?:@[^=]+)?=)/i)).map(parseThreshold);
-  } catch (e) {
-    if (e instanceof ThresholdSyntaxError) throw new OnnxpressError('E_USAGE', `--threshold: ${e.message}`);
-    throw e;
-  }
+function longRun(options: NormalizedValidateOptions): boolean {
+  return process.stderr.isTTY === true && (options.latency || (options.samples ?? 1) >= MANY_SAMPLES);
 }
 
 function parseFormats(values: readonly string[] | undefined): ReportFormat[] | undefined {
   if (!values || values.length === 0) return undefined;
   const formats = values.flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
   for (const f of formats) {
-    if (!Object.hasOwn(REPORT_FILES, f)) {
-      throw new OnnxpressError('E_USAGE', `--format ${f}: known formats are ${Object.keys(REPORT_FILES).join(', ')}`);
+    if (!REPORT_FORMATS.includes(f as ReportFormat)) {
+      throw usageError(`--format ${f}: known formats are ${REPORT_FORMATS.join(', ')}`);
     }
   }
   return [...new Set(formats)] as ReportFormat[];

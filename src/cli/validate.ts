@@ -1,62 +1,72 @@
-import type { Argv } from 'yargs';
-import { DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_WARMUP } from '../validate/defaults.js';
+import type { Argv, Options } from 'yargs';
+import { REPORT_FORMATS } from '../report/index.js';
+import { validateOptionEntries, type OptionDef, type RawValidateOptions } from '../validate/options.js';
 
+/** What yargs parses for `onnxpress validate`: the validation options' flags (VALIDATE_OPTIONS), then the output flags. */
 export interface ValidateArgs {
-  baseline: string;
-  candidate: string;
-  inputs?: string[];
-  labels?: string;
-  labelsOutput?: string;
-  dims?: string[];
-  samples?: number;
-  seed?: number;
-  threshold?: string[];
-  kind?: string;
-  latency: boolean;
-  iterations: number;
-  warmup: number;
-  threads: number;
-  provider: string;
-  timeout?: number;
+  /** Flags of validation options, by their camelCase names. */
+  [flag: string]: unknown;
   report?: string;
   format?: string[];
   json: boolean;
 }
 
+/** The yargs declaration of an option's flag, from its definition. */
+export function yargsOption(def: OptionDef): Options {
+  if (!('flag' in def.cli)) throw new Error('yargsOption: the option has no flag');
+  const cli = def.cli;
+  const value = def.value;
+  const base: Options =
+    value.type === 'boolean'
+      ? { type: 'boolean' }
+      : value.type === 'integer' || value.type === 'seconds'
+        ? { type: 'number' }
+        : value.type === 'paths' || value.type === 'dims' || value.type === 'thresholds'
+          ? { type: 'string', array: true }
+          : { type: 'string' };
+  const choices = cli.choices ?? (value.type === 'string' ? value.choices : undefined);
+  const fallback = typeof def.default === 'function' ? undefined : def.default;
+  // A list-valued option with a one-value flag (--provider) shows its default's first value.
+  const shown = Array.isArray(fallback) && !base.array ? fallback[0] : fallback;
+  return {
+    ...base,
+    ...(def.required ? { demandOption: true } : {}),
+    ...(choices ? { choices: [...choices] } : {}),
+    ...(cli.showDefault && shown !== undefined ? { default: shown } : {}),
+    describe: def.describe,
+  };
+}
+
+/** `labels-output` -> `labelsOutput`: how yargs also names a flag's value. */
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** The validation options the flags give, by option name; normalizeValidateOptions does the rest. */
+export function validateInputFromArgs(args: ValidateArgs): RawValidateOptions {
+  const input: Record<string, unknown> = {};
+  for (const [name, def] of validateOptionEntries()) {
+    if (!('flag' in def.cli)) continue;
+    const value = args[camelCase(def.cli.flag)];
+    if (value !== undefined) input[name] = value;
+  }
+  return input as unknown as RawValidateOptions;
+}
+
 export const validateCommand = {
   command: 'validate',
   describe: 'Run a baseline and a candidate model in ONNX Runtime on the same inputs and check drift, accuracy and speed',
-  builder: (y: Argv) =>
-    y
-      .option('baseline', { type: 'string', demandOption: true, describe: 'The reference model (.onnx)' })
-      .option('candidate', { type: 'string', demandOption: true, describe: 'The model under test (.onnx)' })
-      .option('inputs', {
-        type: 'string',
-        array: true,
-        describe: 'Input data: test-data folders (input_K.pb, test_data_set_N/), .pb, .npy ([NAME=]FILE) or .json files; default: synthesized',
-      })
-      .option('labels', { type: 'string', describe: 'Labels for top-1 accuracy: .pb (TensorProto), .npy or .json' })
-      .option('labels-output', { type: 'string', describe: 'The output the labels score (default: the first output)' })
-      .option('dims', { type: 'string', array: true, describe: 'Symbolic dims of synthesized inputs: NAME=VALUE (defaults: batch 1, sequence-like 16, others 1)' })
-      .option('samples', { type: 'number', describe: 'Synthesized input sets to run (default 1); with --inputs, use only the first N' })
-      .option('seed', { type: 'number', describe: 'Seed of synthesized inputs (default 0)' })
-      .option('threshold', { type: 'string', array: true, describe: 'METRIC[@OUTPUT]=VALUE, e.g. cosine=0.999, top1=0.98, latency-ratio=1.1' })
-      .option('kind', { type: 'string', choices: ['fp16', 'int8', 'other'], describe: 'Conversion kind for default thresholds (default: inferred)' })
-      .option('latency', { type: 'boolean', default: false, describe: 'Also measure latency, interleaving the two models' })
-      .option('iterations', { type: 'number', default: DEFAULT_ITERATIONS, describe: 'Timed rounds with --latency' })
-      .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'Untimed rounds before them' })
-      .option('threads', { type: 'number', default: DEFAULT_THREADS, describe: 'Intra-op threads of each session' })
-      .option('provider', { type: 'string', default: 'cpu', choices: ['cpu', 'webgpu', 'cuda'], describe: 'ONNX Runtime execution provider' })
-      .option('timeout', {
-        type: 'number',
-        describe: 'Seconds the validation may take; ONNX Runtime still running then is stopped and the exit code is 2 (default: no limit)',
-      })
+  builder: (y: Argv) => {
+    let out = y;
+    for (const [, def] of validateOptionEntries()) if ('flag' in def.cli) out = out.option(def.cli.flag, yargsOption(def));
+    return out
       .option('report', { type: 'string', describe: 'Write reports into this folder' })
       .option('format', {
         type: 'string',
         array: true,
-        describe: 'Report formats, comma-separated: json, md, html, junit (default: all)',
+        describe: `Report formats, comma-separated: ${REPORT_FORMATS.join(', ')} (default: all)`,
       })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON (report.json) and nothing else' }),
+      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON (report.json) and nothing else' });
+  },
   handler: async (args: ValidateArgs): Promise<number> => (await import('./validate-action.js')).runValidate(args),
 };

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep, win32 } from 'node:path';
 import type { ExternalLocation } from '../ir/tensor.js';
-import { OnnxpressError, oneLine } from '../errors.js';
+import { externalDataError, oneLine } from '../errors.js';
 import { readRange, systemMessage } from './read-bytes.js';
 
 /**
@@ -11,7 +11,7 @@ import { readRange, systemMessage } from './read-bytes.js';
  */
 export function resolveExternalPath(modelPath: string, modelDir: string, location: string): string {
   const bad = (why: string): never => {
-    throw new OnnxpressError('E_EXTERNAL_DATA', `external data location '${location}' ${why}`, { file: modelPath });
+    throw externalDataError(`external data location '${location}' ${why}`, { file: modelPath });
   };
   if (location === '') bad('is empty');
   if (location.includes('\0')) bad('contains a NUL character');
@@ -32,7 +32,7 @@ export function externalLoaders(modelPath: string, modelDir: string): (ref: Exte
   return (ref, tensorName) => {
     const what = `tensor '${oneLine(tensorName ?? '')}' (external data ${oneLine(ref.location)})`;
     const fail = (why: string, cause?: unknown): never => {
-      throw new OnnxpressError('E_EXTERNAL_DATA', `${what}: ${why}`, { file: modelPath, cause });
+      throw externalDataError(`${what}: ${why}`, { file: modelPath, cause });
     };
     if (/[\u0000-\u001f\u007f]/.test(ref.location)) fail('the location holds a control character');
     const dataPath = resolveExternalPath(modelPath, modelDir, ref.location);

@@ -11,7 +11,7 @@
 import { DataType, dataTypeInfo, type TypedArray } from '../ir/dtypes.js';
 import { float32ToBfloat16, float32ToFloat16 } from '../ir/float16.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 /** Type names JSON may use: onnxruntime's ('float32') and ONNX's ('float'), case-insensitive. */
 export function parseTypeName(name: string): DataType | undefined {
@@ -36,18 +36,18 @@ export function parseJsonInputs(text: string, file: string, modelType: (name: st
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new OnnxpressError('E_INPUT', `not valid JSON: ${(e as Error).message}`, { file });
+    throw inputError(`not valid JSON: ${(e as Error).message}`, { file });
   }
   const samples = Array.isArray(value) ? value : [value];
-  if (samples.length === 0) throw new OnnxpressError('E_INPUT', 'the JSON array holds no samples', { file });
+  if (samples.length === 0) throw inputError('the JSON array holds no samples', { file });
   return samples.map((sample, i) => {
     const where = Array.isArray(value) ? `sample ${i}: ` : '';
     if (typeof sample !== 'object' || sample === null || Array.isArray(sample)) {
-      throw new OnnxpressError('E_INPUT', `${where}expected an object mapping input names to tensors`, { file });
+      throw inputError(`${where}expected an object mapping input names to tensors`, { file });
     }
     const tensors = new Map<string, Tensor>();
     for (const [name, spec] of Object.entries(sample as Record<string, unknown>)) {
-      tensors.set(name, jsonTensor(name, spec, modelType(name), (why) => new OnnxpressError('E_INPUT', `${where}input '${name}': ${why}`, { file })));
+      tensors.set(name, jsonTensor(name, spec, modelType(name), (why) => inputError(`${where}input '${name}': ${why}`, { file })));
     }
     return tensors;
   });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataType, dataTypeInfo } from '../ir/dtypes.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError } from '../errors.js';
 import type { TypedArray } from '../ir/dtypes.js';
 
 type NumericArray = TypedArray | readonly number[];
@@ -32,13 +32,13 @@ export function readLabels(path: string): Labels {
     return { path, values: array.data as NumericArray };
   }
   if (ext === '.json') return { path, values: jsonLabels(readFileSync(path, 'utf8'), path) };
-  throw new OnnxpressError('E_INPUT', 'unknown labels file type; give a .pb (TensorProto), .npy or .json file', { file: path });
+  throw inputError('unknown labels file type; give a .pb (TensorProto), .npy or .json file', { file: path });
 }
 
 function checkIntegerType(dataType: DataType, path: string): void {
   const info = dataTypeInfo(dataType);
   if (info.isFloat || dataType === DataType.STRING || dataType === DataType.BOOL || !info.array) {
-    throw new OnnxpressError('E_INPUT', `labels must be integers (class indices), not ${info.name.toLowerCase()}`, { file: path });
+    throw inputError(`labels must be integers (class indices), not ${info.name.toLowerCase()}`, { file: path });
   }
 }
 
@@ -47,13 +47,13 @@ function jsonLabels(text: string, path: string): number[] {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new OnnxpressError('E_INPUT', `not valid JSON: ${(e as Error).message}`, { file: path });
+    throw inputError(`not valid JSON: ${(e as Error).message}`, { file: path });
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'data' in value) value = (value as { data: unknown }).data;
-  if (!Array.isArray(value)) throw new OnnxpressError('E_INPUT', 'labels JSON must be an array of integers or { "data": [...] }', { file: path });
+  if (!Array.isArray(value)) throw inputError('labels JSON must be an array of integers or { "data": [...] }', { file: path });
   const flat = (value as unknown[]).flat(Infinity);
   for (const v of flat) {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new OnnxpressError('E_INPUT', `label ${JSON.stringify(v)} is not an integer`, { file: path });
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw inputError(`label ${JSON.stringify(v)} is not an integer`, { file: path });
   }
   return flat as number[];
 }

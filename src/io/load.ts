@@ -4,7 +4,7 @@ import { decode } from '../proto/codec.js';
 import { deserializeModel } from '../proto/serde.js';
 import { WireError } from '../proto/wire.js';
 import type { Model } from '../ir/model.js';
-import { OnnxpressError, isOnnxpressError, messageOf, oneLine } from '../errors.js';
+import { isOnnxpressError, messageOf, oneLine, parseError } from '../errors.js';
 import { externalLoaders } from './external-data.js';
 import { readBytes, readRange } from './read-bytes.js';
 import { holeOf, readSkeleton, type Skeleton } from './skeleton.js';
@@ -46,14 +46,14 @@ export interface LoadOptions {
 export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model {
   const path = options.path;
   const file = path ?? '<memory>';
-  if (bytes.length === 0) throw new OnnxpressError('E_PARSE', 'file is empty', { file });
+  if (bytes.length === 0) throw parseError('file is empty', { file });
   const other = recognizeOtherFormat(bytes);
-  if (other) throw new OnnxpressError('E_PARSE', `not an ONNX model: this is ${other}`, { file });
+  if (other) throw parseError(`not an ONNX model: this is ${other}`, { file });
   let model: Model;
   try {
     const msg = decode(bytes, 'ModelProto');
     if (msg.ir_version === undefined && msg.graph === undefined) {
-      throw new OnnxpressError('E_PARSE', 'not an ONNX model: no ir_version and no graph', { file });
+      throw parseError('not an ONNX model: no ir_version and no graph', { file });
     }
     const dir = path ? dirname(resolve(path)) : undefined;
     model = deserializeModel(msg, {
@@ -64,12 +64,12 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
   } catch (e) {
     if (isOnnxpressError(e)) throw e;
     if (e instanceof WireError) {
-      throw new OnnxpressError('E_PARSE', `not a valid ONNX model: ${e.message}`, { file, offset: e.offset, cause: e });
+      throw parseError(`not a valid ONNX model: ${e.message}`, { file, offset: e.offset, cause: e });
     }
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new OnnxpressError('E_PARSE', 'not a valid ONNX model: nested too deeply', { file, cause: e });
+      throw parseError('not a valid ONNX model: nested too deeply', { file, cause: e });
     }
-    throw new OnnxpressError('E_PARSE', `not a valid ONNX model: ${oneLine(messageOf(e))}`, { file, cause: e });
+    throw parseError(`not a valid ONNX model: ${oneLine(messageOf(e))}`, { file, cause: e });
   }
   model.sourcePath = path ? resolve(path) : undefined;
   return model;

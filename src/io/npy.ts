@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { DataType, type TypedArray } from '../ir/dtypes.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError } from '../errors.js';
 import { readBytes } from './read-bytes.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -37,7 +37,7 @@ export interface NpyArray {
 /** Parses .npy bytes; `file` is named in errors. */
 export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
   const fail = (why: string): never => {
-    throw new OnnxpressError('E_INPUT', `not a readable .npy file: ${why}`, { file });
+    throw inputError(`not a readable .npy file: ${why}`, { file });
   };
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) fail('it does not start with \\x93NUMPY');
   const major = bytes[6]!;

@@ -1,7 +1,7 @@
 /** Reads a whole file into one buffer, in chunks, so files past readFile's 2 GiB limit work too. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:buffer';
-import { OnnxpressError, messageOf } from '../errors.js';
+import { messageOf, readError, tooLargeError } from '../errors.js';
 
 const CHUNK = 64 * 1024 * 1024;
 
@@ -10,13 +10,13 @@ export function readBytes(path: string, chunkSize = CHUNK): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new OnnxpressError('E_READ', `cannot open: ${systemMessage(e)}`, { file: path, cause: e });
+    throw readError(`cannot open: ${systemMessage(e)}`, { file: path, cause: e });
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new OnnxpressError('E_READ', 'is a directory, not a model file', { file: path });
+    if (stat.isDirectory()) throw readError('is a directory, not a model file', { file: path });
     if (stat.size > constants.MAX_LENGTH) {
-      throw new OnnxpressError('E_TOO_LARGE', `file is ${stat.size} bytes, more than one buffer can hold; store its weights as external data`, {
+      throw tooLargeError(`file is ${stat.size} bytes, more than one buffer can hold; store its weights as external data`, {
         file: path,
       });
     }

@@ -2,7 +2,7 @@
  * Writing models: IR -> protobuf messages -> a streamed file, through a
  * temporary file renamed into place, with optional external data.
  */
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { copyFileSync, mkdirSync, realpathSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constantTensors } from '../ir/constants.js';
 import type { Model } from '../ir/model.js';
@@ -10,7 +10,8 @@ import type { Tensor } from '../ir/tensor.js';
 import { encodedSize, encodeTo } from '../proto/codec.js';
 import { serializeModel, type SerializeContext } from '../proto/serde.js';
 import type { ByteSink } from '../proto/wire.js';
-import { OnnxpressError, isOnnxpressError } from '../errors.js';
+import { isOnnxpressError, modelError, tooLargeError, writeError } from '../errors.js';
+import { replaceAtomically, writeFileAtomically } from './atomic-write.js';
 import { resolveExternalPath } from './external-data.js';
 import { systemMessage } from './read-bytes.js';
 
@@ -62,29 +63,18 @@ function realOrResolved(p: string): string {
   }
 }
 
-function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
-}
-
 /** Writes through a temporary file, renamed over `target` only once complete. */
 function writeAtomically(target: string, write: (sink: FileSink) => void): number {
-  const temp = tempPathFor(target);
-  let fd: number | undefined;
   try {
     mkdirSync(dirname(target), { recursive: true });
-    fd = openSync(temp, 'wx');
-    const sink = new FileSink(fd);
-    write(sink);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, target);
-    return sink.written;
+    return writeFileAtomically(target, (fd) => {
+      const sink = new FileSink(fd);
+      write(sink);
+      return sink.written;
+    });
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
     if (isOnnxpressError(e)) throw e;
-    throw new OnnxpressError('E_WRITE', `cannot write: ${systemMessage(e)}`, { file: target, cause: e });
+    throw writeError(`cannot write: ${systemMessage(e)}`, { file: target, cause: e });
   }
 }
 
@@ -102,7 +92,7 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
     for (const location of locations) protect.add(realOrResolved(resolveExternalPath(model.sourcePath!, sourceDir, location)));
   }
   if (protect.has(realOrResolved(target))) {
-    throw new OnnxpressError('E_WRITE', 'refusing to write over an input file; choose another output path', { file: outPath });
+    throw writeError('refusing to write over an input file; choose another output path', { file: outPath });
   }
 
   const dataName = options.externalFileName ?? `${basename(target)}.data`;
@@ -143,13 +133,13 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
     size = encodedSize(msg);
   }
   if (size > limit) {
-    throw new OnnxpressError('E_TOO_LARGE', 'the model graph alone passes protobuf 2 GiB limit even with weights stored externally', { file: outPath });
+    throw tooLargeError('the model graph alone passes protobuf 2 GiB limit even with weights stored externally', { file: outPath });
   }
 
   const result: SaveResult = { path: target, bytes: 0 };
   if (plan && plan.size > 0) {
     if (protect.has(realOrResolved(dataPath))) {
-      throw new OnnxpressError('E_WRITE', `refusing to write external data over an input file (${dataName}); choose another output name`, {
+      throw writeError(`refusing to write external data over an input file (${dataName}); choose another output name`, {
         file: outPath,
       });
     }
@@ -160,7 +150,7 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
     const copy = resolveExternalPath(target, dirname(target), keepOriginal);
     if (realOrResolved(source) !== realOrResolved(copy)) {
       if (protect.has(realOrResolved(copy))) {
-        throw new OnnxpressError('E_WRITE', `refusing to write external data over an input file (${keepOriginal})`, { file: outPath });
+        throw writeError(`refusing to write external data over an input file (${keepOriginal})`, { file: outPath });
       }
       copyAtomically(source, copy);
     }
@@ -202,19 +192,16 @@ function writeExternal(sink: FileSink, plan: ExternalPlan, file: string): void {
     if (sink.written < offset) sink.write(pad.subarray(0, offset - sink.written));
     const bytes = tensor.rawBytes();
     if (bytes.length !== tensor.byteSize) {
-      throw new OnnxpressError('E_MODEL', `tensor '${tensor.name ?? ''}' holds ${bytes.length} bytes, its shape says ${tensor.byteSize}`, { file });
+      throw modelError(`tensor '${tensor.name ?? ''}' holds ${bytes.length} bytes, its shape says ${tensor.byteSize}`, { file });
     }
     sink.write(bytes);
   }
 }
 
 function copyAtomically(source: string, target: string): void {
-  const temp = tempPathFor(target);
   try {
-    copyFileSync(source, temp);
-    renameSync(temp, target);
+    replaceAtomically(target, (temp) => copyFileSync(source, temp));
   } catch (e) {
-    rmSync(temp, { force: true });
-    throw new OnnxpressError('E_WRITE', `cannot copy external data from ${source}: ${systemMessage(e)}`, { file: target, cause: e });
+    throw writeError(`cannot copy external data from ${source}: ${systemMessage(e)}`, { file: target, cause: e });
   }
 }

@@ -10,7 +10,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { messageDef } from '../proto/schema.js';
-import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../proto/wire.js';
+import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WindowWireReader, WireError } from '../proto/wire.js';
 
 export interface Hole {
   start: number;
@@ -23,66 +23,30 @@ export interface Skeleton {
   holes: Hole[];
 }
 
-const WINDOW = 64 * 1024;
 const MAX_DEPTH = 64;
 
 class NotScannable extends Error {}
 
-/** Positioned reads through a small window, for walking headers. */
-class WindowReader {
-  private readonly window = Buffer.allocUnsafe(WINDOW);
-  private windowStart = 0;
-  private windowEnd = 0;
-  constructor(
-    private readonly fd: number,
-    readonly size: number,
-  ) {}
-
-  byteAt(pos: number): number {
-    if (pos >= this.size) throw new NotScannable();
-    if (pos < this.windowStart || pos >= this.windowEnd) {
-      const n = readSync(this.fd, this.window, 0, Math.min(WINDOW, this.size - pos), pos);
-      if (n <= 0) throw new NotScannable();
-      this.windowStart = pos;
-      this.windowEnd = pos + n;
-    }
-    return this.window[pos - this.windowStart]!;
-  }
-
-  /** A varint that must fit in 53 bits; returns [value, next position]. */
-  varint(pos: number): [number, number] {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      const b = this.byteAt(pos++);
-      value += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) {
-        if (!Number.isSafeInteger(value)) throw new NotScannable();
-        return [value, pos];
-      }
-      scale *= 128;
-    }
-    throw new NotScannable();
-  }
-}
-
-function scan(reader: WindowReader, type: string, start: number, end: number, holeAbove: number, holes: Hole[], depth: number): void {
+/** Walks the fields of the `type` message at [start, end): recurses into large submessages, records large raw_data. */
+function scan(reader: WindowWireReader, type: string, start: number, end: number, holeAbove: number, holes: Hole[], depth: number): void {
   if (depth > MAX_DEPTH) throw new NotScannable();
   const def = messageDef(type);
-  let pos = start;
-  while (pos < end) {
-    const [tag, afterTag] = reader.varint(pos);
-    const no = Math.floor(tag / 8);
-    const wt = tag % 8;
+  reader.pos = start;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    const no = tag >>> 3;
+    const wt = tag & 7;
     let next: number;
     if (wt === WIRE_VARINT) {
-      next = reader.varint(afterTag)[1];
+      reader.skipVarint();
+      next = reader.pos;
     } else if (wt === WIRE_FIXED64) {
-      next = afterTag + 8;
+      next = reader.pos + 8;
     } else if (wt === WIRE_FIXED32) {
-      next = afterTag + 4;
+      next = reader.pos + 4;
     } else if (wt === WIRE_LEN) {
-      const [len, payload] = reader.varint(afterTag);
+      const len = reader.uint32();
+      const payload = reader.pos;
       next = payload + len;
       if (next > end) throw new NotScannable();
       const field = def.byNumber.get(no);
@@ -94,7 +58,7 @@ function scan(reader: WindowReader, type: string, start: number, end: number, ho
       throw new NotScannable();
     }
     if (next > end) throw new NotScannable();
-    pos = next;
+    reader.pos = next;
   }
 }
 
@@ -109,9 +73,10 @@ export function readSkeleton(path: string, holeAbove = 64 * 1024): Skeleton | un
     const size = fstatSync(fd).size;
     const holes: Hole[] = [];
     try {
-      scan(new WindowReader(fd, size), 'ModelProto', 0, size, holeAbove, holes, 0);
+      const reader = new WindowWireReader((into, position) => readSync(fd, into, 0, into.length, position), size);
+      scan(reader, 'ModelProto', 0, size, holeAbove, holes, 0);
     } catch (e) {
-      if (e instanceof NotScannable) return undefined;
+      if (e instanceof NotScannable || e instanceof WireError) return undefined;
       throw e;
     }
     const bytes = Buffer.alloc(size);

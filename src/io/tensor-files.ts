@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataType } from '../ir/dtypes.js';
 import { float16ToFloat32 } from '../ir/float16.js';
 import { Tensor } from '../ir/tensor.js';
-import { messageOf, OnnxpressError } from '../errors.js';
+import { inputError, messageOf } from '../errors.js';
 import { readBytes } from './read-bytes.js';
 import { decode } from '../proto/codec.js';
 import { deserializeTensor } from '../proto/serde.js';
@@ -15,7 +15,7 @@ export function readTensorFile(path: string): Tensor {
   try {
     return deserializeTensor(decode(bytes, 'TensorProto'), {});
   } catch (e) {
-    throw new OnnxpressError('E_INPUT', `not a TensorProto file: ${messageOf(e)}`, { file: path, cause: e });
+    throw inputError(`not a TensorProto file: ${messageOf(e)}`, { file: path, cause: e });
   }
 }
 
@@ -56,10 +56,15 @@ function keyed(files: string[], names: readonly string[] | undefined, kind: stri
   files.forEach((file, i) => {
     const t = readTensorFile(file);
     const name = t.name || names?.[i];
-    if (!name) throw new OnnxpressError('E_INPUT', `${kind} ${i} has no name and the model gives none for that position`, { file });
+    if (!name) throw inputError(`${kind} ${i} has no name and the model gives none for that position`, { file });
     out.set(name, t);
   });
   return out;
+}
+
+/** Only the `input_K.pb` tensors of one test_data_set folder: expected outputs are not read (nor need names). */
+export function loadTestInputs(dir: string, inputNames?: readonly string[]): Map<string, Tensor> {
+  return keyed(numberedFiles(dir, 'input'), inputNames, 'input');
 }
 
 /**
@@ -79,7 +84,7 @@ export function findTestDataSets(dir: string): string[] {
   try {
     entries = readdirSync(dir);
   } catch (e) {
-    throw new OnnxpressError('E_INPUT', 'cannot read the inputs folder', { file: dir, cause: e });
+    throw inputError('cannot read the inputs folder', { file: dir, cause: e });
   }
   if (entries.some((f) => /^input_\d+\.pb$/.test(f))) return [dir];
   const sets = entries
@@ -87,6 +92,6 @@ export function findTestDataSets(dir: string): string[] {
     .filter((e): e is readonly [string, RegExpExecArray] => e[1] !== null && statSync(join(dir, e[0])).isDirectory())
     .sort((a, b) => Number(a[1][1]) - Number(b[1][1]))
     .map(([f]) => join(dir, f));
-  if (sets.length === 0) throw new OnnxpressError('E_INPUT', 'holds neither input_K.pb files nor test_data_set_N folders', { file: dir });
+  if (sets.length === 0) throw inputError('holds neither input_K.pb files nor test_data_set_N folders', { file: dir });
   return sets;
 }

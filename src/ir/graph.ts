@@ -2,9 +2,11 @@
  * Values, nodes and graphs. Use lists are owned by the mutation API: a Node
  * registers itself as a user of its inputs when created, and only
  * `Node.setInput` (and what is built on it) changes that, so a Value always
- * knows its producer and its consumers.
+ * knows its producer and its consumers. Likewise a Graph's outputs change only
+ * through its output setters, so a Value knows which graphs list it as an output.
  */
 import { Attribute } from './attribute.js';
+import { isDefaultDomain } from './domain.js';
 import type { Tensor } from './tensor.js';
 import type { Preserved, TypeInfo } from './types.js';
 
@@ -24,7 +26,12 @@ export class Value {
   initializer: Tensor | undefined;
   private producerNode: Node | null = null;
   private producerIndex = -1;
-  private readonly useList = new Map<string, Use>();
+  /** Every use, in the order it was added (a use removed and added again goes last): the order `uses()` gives. */
+  private readonly useOrder = new Set<Use>();
+  /** The use of each consuming node, or its uses by input index when the node reads this value more than once. */
+  private readonly useByNode = new Map<Node, Use | Map<number, Use>>();
+  /** The graphs that list this value among their outputs, with how many times each does. Maintained by Graph. */
+  private outputOf: Map<Graph, number> | undefined;
 
   constructor(name: string, type?: TypeInfo) {
     this.name = name;
@@ -41,21 +48,63 @@ export class Value {
 
   /** A snapshot: safe to mutate the graph while iterating it. */
   uses(): Use[] {
-    return [...this.useList.values()];
+    return [...this.useOrder];
   }
 
   get useCount(): number {
-    return this.useList.size;
+    return this.useOrder.size;
+  }
+
+  /** Whether the value is an output of `graph` or, without it, of any graph. */
+  isGraphOutput(graph?: Graph): boolean {
+    if (!this.outputOf) return false;
+    return graph ? this.outputOf.has(graph) : this.outputOf.size > 0;
+  }
+
+  /** The graphs that list this value among their outputs. */
+  outputGraphs(): Graph[] {
+    return this.outputOf ? [...this.outputOf.keys()] : [];
   }
 
   /** Internal to the IR: called by Node only. */
   _addUse(node: Node, index: number): void {
-    this.useList.set(useKey(node, index), { node, index });
+    const found = this.useByNode.get(node);
+    if (found === undefined) {
+      const use = { node, index };
+      this.useByNode.set(node, use);
+      this.useOrder.add(use);
+    } else if (found instanceof Map) {
+      if (found.has(index)) return;
+      const use = { node, index };
+      found.set(index, use);
+      this.useOrder.add(use);
+    } else if (found.index !== index) {
+      const use = { node, index };
+      this.useByNode.set(
+        node,
+        new Map([
+          [found.index, found],
+          [index, use],
+        ]),
+      );
+      this.useOrder.add(use);
+    }
   }
 
   /** Internal to the IR: called by Node only. */
   _removeUse(node: Node, index: number): void {
-    this.useList.delete(useKey(node, index));
+    const found = this.useByNode.get(node);
+    if (found === undefined) return;
+    if (found instanceof Map) {
+      const use = found.get(index);
+      if (!use) return;
+      found.delete(index);
+      this.useOrder.delete(use);
+      if (found.size === 1) this.useByNode.set(node, found.values().next().value!);
+    } else if (found.index === index) {
+      this.useByNode.delete(node);
+      this.useOrder.delete(found);
+    }
   }
 
   /** Internal to the IR: called by Node only. */
@@ -64,26 +113,29 @@ export class Value {
     this.producerIndex = index;
   }
 
-  /** Points every consumer of this value (and, unless told not to, the graph outputs) at `other`. */
-  replaceAllUsesWith(other: Value, options: { graphOutputs?: Graph } = {}): void {
+  /** Internal to the IR: called by Graph only, once per place in `graph.outputs`. */
+  _addGraphOutput(graph: Graph): void {
+    this.outputOf ??= new Map();
+    this.outputOf.set(graph, (this.outputOf.get(graph) ?? 0) + 1);
+  }
+
+  /** Internal to the IR: called by Graph only, once per place in `graph.outputs`. */
+  _removeGraphOutput(graph: Graph): void {
+    const count = this.outputOf?.get(graph);
+    if (count === undefined) return;
+    if (count > 1) this.outputOf!.set(graph, count - 1);
+    else this.outputOf!.delete(graph);
+  }
+
+  /**
+   * Points every consumer of this value at `other`, and every graph output that is this value (in whichever
+   * graph lists it) unless `graphOutputs` is false.
+   */
+  replaceAllUsesWith(other: Value, options: { graphOutputs?: boolean } = {}): void {
     if (other === this) return;
     for (const use of this.uses()) use.node.setInput(use.index, other);
-    const graph = options.graphOutputs;
-    if (graph) {
-      for (let i = 0; i < graph.outputs.length; i++) if (graph.outputs[i] === this) graph.outputs[i] = other;
-    }
+    if (options.graphOutputs !== false) for (const graph of this.outputGraphs()) graph._replaceOutputValue(this, other);
   }
-}
-
-let nodeIds = 0;
-const nodeKeys = new WeakMap<Node, number>();
-function useKey(node: Node, index: number): string {
-  let id = nodeKeys.get(node);
-  if (id === undefined) {
-    id = ++nodeIds;
-    nodeKeys.set(node, id);
-  }
-  return `${id}:${index}`;
 }
 
 export interface NodeInit {
@@ -129,6 +181,11 @@ export class Node {
 
   get domainName(): string {
     return this.domain ?? '';
+  }
+
+  /** Whether the node is an operator of the default ONNX domain ('' or 'ai.onnx'), and of type `opType` if given. */
+  isOnnxOp(opType?: string): boolean {
+    return isDefaultDomain(this.domain) && (opType === undefined || this.opType === opType);
   }
 
   get inputs(): readonly (Value | null)[] {
@@ -221,7 +278,7 @@ export class Node {
 export interface GraphInit {
   name?: string;
   inputs?: Value[];
-  outputs?: Value[];
+  outputs?: readonly Value[];
   nodes?: Node[];
   initializers?: Value[];
 }
@@ -232,7 +289,10 @@ export class Graph {
   metadataProps: [string, string][] | undefined;
   preserved: Preserved | undefined;
   inputs: Value[];
-  outputs: Value[];
+  /** The outputs; each Value knows it is one (`isGraphOutput`), so they change only through the methods below. */
+  private outputList: Value[] = [];
+  /** What `outputs` returns: a frozen copy of `outputList`, made again after a change. */
+  private outputView: readonly Value[] | undefined;
   /** Initializers by name, in file order. */
   readonly initializers = new Map<string, Value>();
   /** Values that carry a value_info entry, in file order. */
@@ -253,9 +313,53 @@ export class Graph {
   constructor(init: GraphInit = {}) {
     this.name = init.name;
     this.inputs = init.inputs ?? [];
-    this.outputs = init.outputs ?? [];
+    this.setOutputs(init.outputs ?? []);
     for (const v of init.initializers ?? []) this.addInitializer(v);
     for (const n of init.nodes ?? []) this.append(n);
+  }
+
+  /** The graph outputs, in order: a read-only snapshot (change them with the setter or the methods below). */
+  get outputs(): readonly Value[] {
+    return (this.outputView ??= Object.freeze(this.outputList.slice()));
+  }
+
+  /** Replaces the outputs, as `setOutputs` does. */
+  set outputs(values: readonly Value[]) {
+    this.setOutputs(values);
+  }
+
+  /** Replaces the output list. */
+  setOutputs(values: readonly Value[]): void {
+    const next = [...values];
+    for (const v of this.outputList) v._removeGraphOutput(this);
+    for (const v of next) v._addGraphOutput(this);
+    this.outputList = next;
+    this.outputView = undefined;
+  }
+
+  /** Adds an output at the end. */
+  appendOutput(value: Value): void {
+    value._addGraphOutput(this);
+    this.outputList.push(value);
+    this.outputView = undefined;
+  }
+
+  /** Makes output `index` (which must exist) `value`. */
+  replaceOutput(index: number, value: Value): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.outputList.length) {
+      throw new Error(`graph has no output ${index} (it has ${this.outputList.length})`);
+    }
+    const old = this.outputList[index]!;
+    if (old === value) return;
+    old._removeGraphOutput(this);
+    value._addGraphOutput(this);
+    this.outputList[index] = value;
+    this.outputView = undefined;
+  }
+
+  /** Internal to the IR: called by `Value.replaceAllUsesWith`. Makes every output that is `from` `to`. */
+  _replaceOutputValue(from: Value, to: Value): void {
+    for (let i = 0; i < this.outputList.length; i++) if (this.outputList[i] === from) this.replaceOutput(i, to);
   }
 
   /** The nodes in order. Safe while nodes are removed or appended (appended ones are visited too). */
@@ -369,12 +473,11 @@ export class Graph {
     const list = Array.isArray(nodes) ? (nodes as Node[]) : [nodes as Node];
     const removing = new Set(list);
     if (options.safe !== false) {
-      const outputs = new Set(this.outputs);
       for (const node of list) {
         if (!this.members.has(node)) throw new Error(`${node.describe()} is not in this graph`);
         for (const out of node.outputs) {
           if (!out) continue;
-          if (outputs.has(out)) throw new Error(`cannot remove ${node.describe()}: '${out.name}' is a graph output`);
+          if (out.isGraphOutput(this)) throw new Error(`cannot remove ${node.describe()}: '${out.name}' is a graph output`);
           for (const use of out.uses()) {
             if (!removing.has(use.node) && !isInside(use.node, removing)) {
               throw new Error(`cannot remove ${node.describe()}: '${out.name}' is used by ${use.node.describe()}`);
@@ -405,7 +508,7 @@ export class Graph {
    */
   removeInitializerIfUnused(name: string, options: { evenIfGraphInput?: boolean } = {}): boolean {
     const value = this.initializers.get(name);
-    if (!value || value.useCount > 0 || this.outputs.includes(value)) return false;
+    if (!value || value.useCount > 0 || value.isGraphOutput(this)) return false;
     const inputAt = this.inputs.indexOf(value);
     if (inputAt >= 0) {
       if (!options.evenIfGraphInput) return false;

@@ -1,5 +1,6 @@
 /** Models and model-local functions. */
 import type { Attribute } from './attribute.js';
+import { normalizeDomain } from './domain.js';
 import { Graph } from './graph.js';
 import type { Int64 } from './tensor.js';
 import type { Preserved } from './types.js';
@@ -57,17 +58,16 @@ export class Model {
 
   /** The imported version of an operator set ('' or 'ai.onnx' for the default domain), or undefined. */
   opsetVersion(domain = ''): number | undefined {
-    const want = domain === 'ai.onnx' ? '' : domain;
+    const want = normalizeDomain(domain);
     for (const o of this.opsetImports) {
-      const d = o.domain === 'ai.onnx' ? '' : (o.domain ?? '');
-      if (d === want && o.version !== undefined) return Number(o.version);
+      if (normalizeDomain(o.domain) === want && o.version !== undefined) return Number(o.version);
     }
     return undefined;
   }
 
   setOpsetVersion(domain: string, version: number): void {
-    const want = domain === 'ai.onnx' ? '' : domain;
-    const found = this.opsetImports.find((o) => (o.domain === 'ai.onnx' ? '' : (o.domain ?? '')) === want);
+    const want = normalizeDomain(domain);
+    const found = this.opsetImports.find((o) => normalizeDomain(o.domain) === want);
     if (found) found.version = version;
     else this.opsetImports.push({ domain, version });
   }

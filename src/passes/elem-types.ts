@@ -6,6 +6,7 @@
  * need, and it costs one walk over the graph.
  */
 import type { Attribute } from '../ir/attribute.js';
+import { isDefaultDomain, normalizeDomain } from '../ir/domain.js';
 import { DataType } from '../ir/dtypes.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
 import type { Model, OnnxFunction } from '../ir/model.js';
@@ -316,8 +317,6 @@ const ML_RULES = new Map<string, Rule>([
   ],
 ]);
 
-const isOnnxDomain = (domain: string): boolean => domain === '' || domain === 'ai.onnx';
-
 /**
  * The types of a node's outputs given its inputs' types, from the operator's
  * rules. Unknown ops of the standard domains (and com.microsoft) give their
@@ -330,7 +329,7 @@ export function outputTypes(node: Node, ins: readonly ElemType[], ctx: RuleConte
   if (fn) return fn;
   const domain = node.domainName;
   let rule: Rule | undefined;
-  if (isOnnxDomain(domain)) rule = ONNX_RULES.get(node.opType) ?? sameAs(0);
+  if (isDefaultDomain(domain)) rule = ONNX_RULES.get(node.opType) ?? sameAs(0);
   else if (domain === 'com.microsoft') rule = MS_RULES.get(node.opType) ?? sameAs(0);
   else if (domain === 'ai.onnx.ml') rule = ML_RULES.get(node.opType) ?? sameAs(0);
   return rule ? rule(view) : view.all(undefined);
@@ -377,7 +376,7 @@ export class TypeInference {
     this.functions = functionTable(model);
     this.opsets = new Map();
     for (const o of model.opsetImports) {
-      if (o.version !== undefined) this.opsets.set(o.domain === 'ai.onnx' ? '' : (o.domain ?? ''), Number(o.version));
+      if (o.version !== undefined) this.opsets.set(normalizeDomain(o.domain), Number(o.version));
     }
   }
 

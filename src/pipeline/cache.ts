@@ -6,16 +6,17 @@
  * replaces the conversion and the validation.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { constantTensors } from '../analysis/inspect.js';
+import { writeFileAtomically } from '../io/atomic-write.js';
 import { resolveExternalPath } from '../io/external-data.js';
 import { parseModel } from '../io/load.js';
 import { readBytes } from '../io/read-bytes.js';
 import type { PlannedVariant } from './plan.js';
 import { parseLossless, stringifyLossless } from './task.js';
 import type { EntryOutcome } from './types.js';
-import type { ValidateRequest } from './validator.js';
+import type { NormalizedValidateOptions } from '../validate/options.js';
 import { toolVersions } from './versions.js';
 
 const CACHE_FORMAT = 1;
@@ -79,12 +80,11 @@ async function hashFolder(dir: string, hash: Hasher): Promise<[string, string][]
 }
 
 /** What a validation depends on besides the two models: contents, not paths, so a moved project keeps its cache. */
-async function requestIdentity(request: ValidateRequest, hash: Hasher): Promise<unknown> {
-  const { baseline, candidate, inputs, labels, ...settings } = request;
+async function optionsIdentity(options: NormalizedValidateOptions, hash: Hasher): Promise<unknown> {
+  const { baseline: _baseline, candidate: _candidate, inputs, labels, ...settings } = options;
   return {
     ...settings,
-    names: [baseline.name, candidate.name],
-    inputs: inputs.source === 'random' ? inputs : { source: inputs.source, files: await hashFolder(inputs.dir, hash) },
+    inputs: await Promise.all(inputs.map(async (p) => (statSync(p).isDirectory() ? hashFolder(p, hash) : hash(p)))),
     labels: labels === undefined ? null : await hash(labels),
   };
 }
@@ -105,9 +105,12 @@ export function sharedHashes(): Hasher {
 export interface KeyParts {
   fingerprint: ModelFingerprint;
   variant: PlannedVariant;
-  request: ValidateRequest;
+  /** The variant's validation options. */
+  options: NormalizedValidateOptions;
   /** A custom validator module, or undefined for onnxpress's own. */
   validator?: string;
+  /** Modules of extra conversions (their code decides the output too). */
+  plugins?: readonly string[];
   /** Hashes of files the key depends on (default: read every time); see sharedHashes. */
   hash?: Hasher;
 }
@@ -119,8 +122,10 @@ export async function entryKey(parts: KeyParts): Promise<string> {
     versions: toolVersions(),
     model: { sha256: parts.fingerprint.model, external: parts.fingerprint.external },
     passes: parts.variant.passes,
-    validate: await requestIdentity(parts.request, hash),
+    validate: await optionsIdentity(parts.options, hash),
     validator: parts.validator === undefined ? 'onnxpress' : { path: parts.validator, sha256: await hash(parts.validator) },
+    // Only when there are any, so that keys made before plugins existed still match.
+    ...(parts.plugins?.length ? { plugins: await Promise.all(parts.plugins.map(async (p) => ({ path: p, sha256: await hash(p) }))) } : {}),
   };
   return sha256(Buffer.from(canonicalJson(identity)));
 }
@@ -191,7 +196,5 @@ export function writeCached(cacheDir: string, outcome: EntryOutcome, key: string
     files: files.map((file) => [path.relative(cacheDir, file), sizeOf(file) ?? -1]),
     outcome: stored,
   };
-  const temporary = `${target}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${stringifyLossless(record, 1)}\n`);
-  renameSync(temporary, target);
+  writeFileAtomically(target, `${stringifyLossless(record, 1)}\n`);
 }

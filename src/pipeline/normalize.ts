@@ -6,22 +6,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
-import type { ConversionDef } from '../conversion-def.js';
-import '../conversions.js';
-import { conversionDefs } from '../convert.js';
-import { OnnxpressError } from '../errors.js';
+import type { ConversionDef } from '../conversions/types.js';
+import { builtInConversions } from '../conversions/builtins.js';
+import { ConversionRegistry } from '../conversions/registry.js';
+import { readError } from '../errors.js';
 import { systemMessage } from '../io/read-bytes.js';
-import type { ReportFormat } from '../report/index.js';
-import { parseThreshold } from '../validate/thresholds.js';
-import type { ConversionKind, Threshold } from '../validate/types.js';
+import { REPORT_FORMATS, type ReportFormat } from '../report/index.js';
+import { groupMembers, normalizeValidateOptions, PLANNED_OPTIONS, validateOptionEntries, type RawValidateOptions } from '../validate/options.js';
+import type { ConversionKind } from '../validate/types.js';
 import { PipelineError } from './errors.js';
 import { entryOf, parsePipelineText, toPlain, type Issue, type Located } from './parse.js';
-import { camelCase, Checker, pipelineSchema, REPORT_FORMAT_NAMES } from './schema.js';
-import type { ModelSpec, PassSpec, PipelineConfig, ValidateSettings, VariantSpec } from './types.js';
+import { camelCase, Checker, pipelineSchema } from './schema.js';
+import type { ModelSpec, PassSpec, PipelineConfig, VariantSpec } from './types.js';
 
 export interface LoadOptions {
-  /** The conversions variants may use (default: the registry). */
-  conversions?: readonly ConversionDef[];
+  /** The conversions variants may use (default: the built-ins). */
+  conversions?: ConversionRegistry | readonly ConversionDef[];
   /** How the file is named in messages (default: the path as given). */
   displayFile?: string;
 }
@@ -32,7 +32,7 @@ export function loadPipeline(file: string, options: LoadOptions = {}): PipelineC
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new OnnxpressError('E_READ', `cannot read the pipeline file: ${systemMessage(e)}`, { file, cause: e });
+    throw readError(`cannot read the pipeline file: ${systemMessage(e)}`, { file, cause: e });
   }
   return parsePipeline(text, file, options);
 }
@@ -40,7 +40,8 @@ export function loadPipeline(file: string, options: LoadOptions = {}): PipelineC
 /** Checks and normalizes the text of a pipeline file that lives at `file`. */
 export function parsePipeline(text: string, file: string, options: LoadOptions = {}): PipelineConfig {
   const displayFile = options.displayFile ?? file;
-  const conversions = options.conversions ?? conversionDefs();
+  const given = options.conversions ?? builtInConversions();
+  const conversions = given instanceof ConversionRegistry ? given.list() : given;
   const { root, issues } = parsePipelineText(text);
   if (issues.length > 0) throw new PipelineError(displayFile, issues);
   if (root.kind !== 'map') throw new PipelineError(displayFile, [{ line: root.line, path: '', message: 'a pipeline file must be a mapping with models and variants' }]);
@@ -93,14 +94,8 @@ interface RawPipeline {
   out?: string;
   models: (string | RawModel)[];
   variants: Record<string, RawVariant>;
-  validate?: {
-    executionProvider?: string;
-    latency?: boolean | { warmup?: number; rounds?: number };
-    seed?: number;
-    defaultThresholds?: boolean;
-    thresholds?: Record<string, Record<string, number | string>>;
-    runner?: string;
-  };
+  /** Keys of validation options as VALIDATE_OPTIONS spells them for pipelines, and `runner`. */
+  validate?: Record<string, unknown> & { runner?: string };
   report?: { dir?: string; formats?: ReportFormat[]; title?: string };
   timeout?: number;
 }
@@ -130,7 +125,8 @@ function normalize(raw: RawPipeline, root: Located, file: string, displayFile: s
   const variants: VariantSpec[] = Object.entries(raw.variants).map(([variantName, v]) => {
     const steps: RawStep[] = typeof v === 'object' && 'chain' in v ? (v.chain as RawStep[]) : [v as RawStep];
     const passes = steps.map((step) => passOf(step, conversions));
-    return { name: variantName, passes, kind: kindOf(passes), line: variantLines.get(variantName) ?? 1 };
+    const kind = kindOf(passes, conversions);
+    return { name: variantName, passes, kind, validate: variantValidateOptions(raw.validate ?? {}, variantName, kind, baseDir), line: variantLines.get(variantName) ?? 1 };
   });
 
   return {
@@ -141,10 +137,10 @@ function normalize(raw: RawPipeline, root: Located, file: string, displayFile: s
     out,
     models,
     variants,
-    validate: validateSettings(raw.validate ?? {}, resolve),
+    validate: raw.validate?.runner !== undefined ? { runner: resolve(raw.validate.runner) } : {},
     report: {
       dir: raw.report?.dir !== undefined ? resolve(raw.report.dir) : out,
-      formats: raw.report?.formats ? [...new Set(raw.report.formats)] : [...REPORT_FORMAT_NAMES],
+      formats: raw.report?.formats ? [...new Set(raw.report.formats)] : [...REPORT_FORMATS],
       title: raw.report?.title ?? name,
     },
     ...(raw.timeout !== undefined ? { timeout: raw.timeout } : {}),
@@ -170,26 +166,33 @@ function sortKeys(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** A variant's kind picks its default thresholds: fp16 or int8 when that is the only conversion that changes the model. */
-export function kindOf(passes: readonly PassSpec[]): ConversionKind {
+/** A variant's kind picks its default thresholds: the kind of the one conversion that changes the model, if one. */
+export function kindOf(passes: readonly PassSpec[], conversions: readonly ConversionDef[]): ConversionKind {
   const names = new Set(passes.map((p) => p.to).filter((n) => n !== 'none'));
   if (names.size !== 1) return 'other';
   const only = [...names][0];
-  return only === 'fp16' || only === 'int8' ? only : 'other';
+  return conversions.find((c) => c.name === only)?.kind ?? 'other';
 }
 
-function validateSettings(raw: NonNullable<RawPipeline['validate']>, resolve: (p: string) => string): ValidateSettings {
-  const parse = (limits: Record<string, number | string> | undefined): Threshold[] =>
-    Object.entries(limits ?? {}).map(([key, value]) => parseThreshold(`${key}=${value}`));
-  const byVariant: Record<string, Threshold[]> = {};
-  for (const [key, limits] of Object.entries(raw.thresholds ?? {})) if (key !== '*') byVariant[key] = parse(limits);
-  const latency = raw.latency === undefined || raw.latency === true ? {} : raw.latency === false ? false : { ...raw.latency };
-  return {
-    executionProvider: raw.executionProvider ?? 'cpu',
-    latency,
-    seed: raw.seed ?? 0,
-    defaultThresholds: raw.defaultThresholds ?? true,
-    thresholds: { all: parse(raw.thresholds?.['*']), byVariant },
-    ...(raw.runner !== undefined ? { runner: resolve(raw.runner) } : {}),
-  };
+/**
+ * One variant's validation options from the `validate:` section: each option under the key VALIDATE_OPTIONS
+ * gives it (a grouped one inside its group's mapping; a per-variant one as `'*'` merged with the variant's own),
+ * the pipeline's default where the option has one, and the variant's kind; then normalized like any other.
+ * What the plan fills in per model (the files, names, inputs, labels, dims) is left out.
+ */
+function variantValidateOptions(section: Record<string, unknown>, variant: string, kind: ConversionKind, baseDir: string): VariantSpec['validate'] {
+  const mapping = (v: unknown): Record<string, unknown> | undefined =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  const groups = groupMembers();
+  const given: Record<string, unknown> = { kind };
+  for (const [name, def] of validateOptionEntries()) {
+    if (!('key' in def.pipeline)) continue;
+    const spelling = def.pipeline;
+    let value = def.group ? mapping(section[def.group])?.[spelling.key] : section[spelling.key];
+    if (groups.has(name) && mapping(value)) value = true;
+    if (spelling.perVariant && value !== undefined) value = { ...mapping(mapping(value)?.['*']), ...mapping(mapping(value)?.[variant]) };
+    value ??= spelling.default;
+    if (value !== undefined) given[name] = value;
+  }
+  return normalizeValidateOptions(given as Omit<RawValidateOptions, (typeof PLANNED_OPTIONS)[number]>, { leave: PLANNED_OPTIONS, surface: 'pipeline', baseDir });
 }

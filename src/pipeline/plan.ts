@@ -5,14 +5,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { globSync } from 'tinyglobby';
-import { OnnxpressError } from '../errors.js';
+import { usageError } from '../errors.js';
+import { normalizeValidateOptions, type NormalizedValidateOptions } from '../validate/options.js';
 import { resolveThresholds } from '../validate/thresholds.js';
 import type { ConversionKind, Threshold } from '../validate/types.js';
 import { PipelineError } from './errors.js';
 import type { Issue } from './parse.js';
 import type { ModelSpec, PassSpec, PipelineConfig } from './types.js';
 
-export type PlannedInputs = { source: 'test-data'; dir: string } | { source: 'random'; seed: number };
+/** A test-data folder, or random inputs (seeded by the `seed` of the variant's validation options). */
+export type PlannedInputs = { source: 'test-data'; dir: string } | { source: 'random' };
 
 export interface PlannedVariant {
   name: string;
@@ -22,6 +24,8 @@ export interface PlannedVariant {
   output: string;
   /** The thresholds in force: the pipeline's for this variant, plus the kind's defaults unless turned off. */
   thresholds: Threshold[];
+  /** What the validator receives for this model and variant (VariantSpec.validate, completed for the model). */
+  validate: NormalizedValidateOptions;
 }
 
 export interface PlannedModel {
@@ -63,8 +67,7 @@ export function planPipeline(config: PipelineConfig, options: PlanOptions = {}):
   const variantNames = config.variants.map((v) => v.name);
   for (const name of only) {
     if (!allModelIds.includes(name) && !variantNames.includes(name)) {
-      throw new OnnxpressError(
-        'E_USAGE',
+      throw usageError(
         `--only ${name} names no model or variant of ${config.displayFile} (models: ${allModelIds.join(', ')}; variants: ${variantNames.join(', ')})`,
       );
     }
@@ -75,7 +78,6 @@ export function planPipeline(config: PipelineConfig, options: PlanOptions = {}):
   if (options.shard) models = pickShard(models, options.shard, (m) => m.id);
   const variants = onlyVariants.length > 0 ? config.variants.filter((v) => onlyVariants.includes(v.name)) : config.variants;
 
-  const v = config.validate;
   return {
     config,
     allModelIds,
@@ -86,15 +88,24 @@ export function planPipeline(config: PipelineConfig, options: PlanOptions = {}):
       inputs: m.inputs,
       ...(m.labels ? { labels: m.labels } : {}),
       dims: m.spec.dims,
-      variants: variants.map((variant) => ({
-        name: variant.name,
-        passes: variant.passes,
-        kind: variant.kind,
-        output: path.join(config.out, m.id, `${variant.name}.onnx`),
-        thresholds: resolveThresholds(variant.kind, [...v.thresholds.all, ...(v.thresholds.byVariant[variant.name] ?? [])], {
-          defaults: v.defaultThresholds,
-        }),
-      })),
+      variants: variants.map((variant) => {
+        const output = path.join(config.out, m.id, `${variant.name}.onnx`);
+        const validate = normalizeValidateOptions(
+          {
+            ...variant.validate,
+            baseline: m.file,
+            baselineName: m.id,
+            candidate: output,
+            candidateName: variant.name,
+            inputs: m.inputs.source === 'test-data' ? [m.inputs.dir] : [],
+            ...(m.labels ? { labels: m.labels } : {}),
+            dims: m.spec.dims,
+          },
+          { surface: 'pipeline', baseDir: config.baseDir },
+        );
+        const thresholds = resolveThresholds(variant.kind, validate.thresholds, { defaults: validate.defaultThresholds });
+        return { name: variant.name, passes: variant.passes, kind: variant.kind, output, thresholds, validate };
+      }),
     })),
   };
 }
@@ -105,7 +116,7 @@ export function parseShard(text: string): Shard {
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
   if (!match || count < 1 || index < 1 || index > count) {
-    throw new OnnxpressError('E_USAGE', `--shard ${text}: expected I/N with 1 <= I <= N, e.g. --shard 1/3`);
+    throw usageError(`--shard ${text}: expected I/N with 1 <= I <= N, e.g. --shard 1/3`);
   }
   return { index, count };
 }
@@ -164,7 +175,7 @@ export function listModels(config: PipelineConfig): ListedModel[] {
 
   const listed = files.map((file) => {
     const spec = owner.get(file)!;
-    return { id: ids.get(file)!, file, spec, inputs: inputsFor(file, spec, config, issue), ...labelsFor(file, spec, issue) };
+    return { id: ids.get(file)!, file, spec, inputs: inputsFor(file, spec, issue), ...labelsFor(file, spec, issue) };
   });
   if (issues.length > 0) throw new PipelineError(config.displayFile, issues);
   return listed.sort((a, b) => compare(a.id, b.id));
@@ -194,8 +205,8 @@ function expandGlob(config: PipelineConfig, pattern: string, cwd = config.baseDi
     .sort(compare);
 }
 
-function inputsFor(file: string, spec: ModelSpec, config: PipelineConfig, issue: (s: ModelSpec, m: string, k?: string) => void): PlannedInputs {
-  const random: PlannedInputs = { source: 'random', seed: config.validate.seed };
+function inputsFor(file: string, spec: ModelSpec, issue: (s: ModelSpec, m: string, k?: string) => void): PlannedInputs {
+  const random: PlannedInputs = { source: 'random' };
   if (spec.inputs === 'random') return random;
   if (spec.inputs !== undefined) {
     if (!isDirectory(spec.inputs)) issue(spec, `no such folder: ${spec.inputs}`, 'inputs');

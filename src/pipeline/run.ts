@@ -3,6 +3,9 @@
  * convert and validate the rest in a worker process, then write the per-model and summary reports.
  */
 import os from 'node:os';
+import { builtInConversions } from '../conversions/builtins.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
+import { usageError } from '../errors.js';
 import { exitCodeFor } from '../validate/result.js';
 import { checkTimeout } from '../validate/validate.js';
 import type { ValidationSummary } from '../validate/types.js';
@@ -12,7 +15,6 @@ import { runPool, runWorkerTask } from './pool.js';
 import { writePipelineReports } from './reports.js';
 import type { VariantTask, WorkerEntry } from './task.js';
 import type { EntryOutcome } from './types.js';
-import type { ValidateRequest } from './validator.js';
 
 export interface RunOptions {
   /** Models converted at once, each in its own process (default: the number of CPUs). */
@@ -21,6 +23,11 @@ export interface RunOptions {
   force?: boolean;
   /** A validator module to use instead of the pipeline's `validate.runner` or onnxpress's own runner. */
   validator?: string;
+  /**
+   * The conversions variants use (default: the built-ins). Worker processes rebuild it from the built-ins and
+   * `conversions.modules`, so a conversion must come from a module (ConversionRegistry.withModules).
+   */
+  conversions?: ConversionRegistry;
   onEvent?: (event: RunEvent) => void;
   /** The compiled worker script (default: dist/pipeline/worker.js). */
   workerEntry?: string;
@@ -53,6 +60,7 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   const started = performance.now();
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   const validator = options.validator ?? plan.config.validate.runner;
+  const plugins = await checkConversions(plan, options.conversions);
   const timeout = checkTimeout(options.timeout ?? plan.config.timeout);
   const emit = options.onEvent ?? (() => {});
   const outcomes = new Map<string, EntryOutcome>();
@@ -65,7 +73,7 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   emit({ type: 'start', models: plan.models.length, entries: plan.models.reduce((n, m) => n + m.variants.length, 0), jobs });
   await runPool(plan.models, jobs, async (model) => {
     try {
-      await runModel(plan, model, { force: options.force ?? false, validator, workerEntry: options.workerEntry, timeout, emit, record });
+      await runModel(plan, model, { force: options.force ?? false, validator, plugins, workerEntry: options.workerEntry, timeout, emit, record });
     } catch (e) {
       // Hashing or the cache failed for this model: its variants fail, the others go on.
       for (const v of model.variants) {
@@ -85,28 +93,32 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   };
 }
 
+/**
+ * The plugin modules workers must load, after checking that every conversion the plan uses is one a worker can
+ * have: a built-in or one from those modules.
+ */
+async function checkConversions(plan: Plan, registry: ConversionRegistry | undefined): Promise<string[]> {
+  const modules = [...(registry?.modules ?? [])];
+  const reachable = await builtInConversions().withModules(modules);
+  for (const variant of plan.config.variants) {
+    for (const step of variant.passes) {
+      if (!reachable.has(step.to)) {
+        const why = registry?.has(step.to) ? 'was registered in memory; worker processes need it from a module (ConversionRegistry.withModules)' : 'is unknown';
+        throw usageError(`variant '${variant.name}': conversion '${step.to}' ${why}`);
+      }
+    }
+  }
+  return modules;
+}
+
 interface ModelContext {
   force: boolean;
   validator: string | undefined;
+  plugins: readonly string[];
   workerEntry: string | undefined;
   timeout: number | undefined;
   emit: (event: RunEvent) => void;
   record: (outcome: EntryOutcome) => void;
-}
-
-export function validateRequest(plan: Plan, model: PlannedModel, variant: PlannedVariant): ValidateRequest {
-  const v = plan.config.validate;
-  return {
-    baseline: { path: model.file, name: model.id },
-    candidate: { path: variant.output, name: variant.name },
-    kind: variant.kind,
-    thresholds: variant.thresholds,
-    inputs: model.inputs,
-    dims: model.dims,
-    ...(model.labels ? { labels: model.labels } : {}),
-    latency: v.latency,
-    executionProvider: v.executionProvider,
-  };
 }
 
 async function runModel(plan: Plan, model: PlannedModel, context: ModelContext): Promise<void> {
@@ -114,18 +126,24 @@ async function runModel(plan: Plan, model: PlannedModel, context: ModelContext):
   const hash = sharedHashes();
   const pending: { variant: PlannedVariant; task: VariantTask; key: string }[] = [];
   for (const variant of model.variants) {
-    const request = validateRequest(plan, model, variant);
-    const key = await entryKey({ fingerprint, variant, request, hash, ...(context.validator ? { validator: context.validator } : {}) });
+    const options = variant.validate;
+    const key = await entryKey({ fingerprint, variant, options, hash, plugins: context.plugins, ...(context.validator ? { validator: context.validator } : {}) });
     const hit = context.force ? undefined : readCached(plan.cacheDir, model.id, variant.name, key);
     if (hit) context.record({ ...hit, input: model.file, ...(hit.output !== undefined ? { output: variant.output } : {}) });
-    else pending.push({ variant, key, task: { variant: variant.name, passes: variant.passes, output: variant.output, request } });
+    else pending.push({ variant, key, task: { variant: variant.name, passes: variant.passes, output: variant.output, options } });
   }
   if (pending.length === 0) return;
 
   context.emit({ type: 'model-start', model: model.id, variants: pending.length });
   try {
     await runWorkerTask(
-      { model: model.id, input: model.file, ...(context.validator ? { validator: context.validator } : {}), variants: pending.map((p) => p.task) },
+      {
+        model: model.id,
+        input: model.file,
+        ...(context.validator ? { validator: context.validator } : {}),
+        ...(context.plugins.length ? { plugins: [...context.plugins] } : {}),
+        variants: pending.map((p) => p.task),
+      },
       {
         stage: (variant, stage) => context.emit({ type: 'stage', model: model.id, variant, stage }),
         entry: (entry) => {

@@ -4,7 +4,9 @@
  * threshold names from the validation metrics, so the schema is built per run by `pipelineSchema`.
  * docs/pipelines.md describes the same keys (a test keeps the two in step).
  */
-import type { ConversionDef, ConversionOption } from '../conversion-def.js';
+import type { ConversionDef, ConversionOption } from '../conversions/types.js';
+import { REPORT_FORMATS } from '../report/index.js';
+import { groupMembers, validateOptionEntries, type OptionDef } from '../validate/options.js';
 import { METRICS, isMetricName, parseThreshold } from '../validate/thresholds.js';
 import type { Issue, Located } from './parse.js';
 
@@ -253,8 +255,6 @@ function editDistance(a: string, b: string): number {
 // ---------------------------------------------------------------------------------------------------------------
 // The pipeline file
 
-export const REPORT_FORMAT_NAMES = ['json', 'md', 'html', 'junit'] as const;
-
 /** Variant names become file names (`<out>/<model>/<variant>.onnx`). */
 export const NAME_PATTERN = { regex: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'must be letters, digits, ".", "_" or "-", starting with a letter or digit' };
 
@@ -368,6 +368,77 @@ const thresholdValues: CustomSpec = {
   },
 };
 
+/**
+ * The `validate:` section: a key for every validation option a pipeline spells as one (VALIDATE_OPTIONS in
+ * src/validate/options.ts; grouped options inside their group's mapping, `latency: { warmup, rounds }`), and
+ * `runner`.
+ */
+function validateSectionSpec(variantNames: readonly string[]): ObjectSpec {
+  const groups = groupMembers();
+  const byName = new Map(validateOptionEntries());
+  const keyOf = (def: OptionDef): string | undefined => ('key' in def.pipeline ? def.pipeline.key : undefined);
+  const fields: Record<string, FieldSpec> = {};
+  for (const [name, def] of byName) {
+    const key = keyOf(def);
+    if (key === undefined || def.group) continue;
+    const members = groups.get(name);
+    if (!members) {
+      fields[key] = { spec: optionValueSpec(def, variantNames) };
+      continue;
+    }
+    // A group option: true or false, or a mapping of its members' keys (which turns it on).
+    const memberFields: Record<string, FieldSpec> = {};
+    for (const member of members) {
+      const memberDef = byName.get(member)!;
+      const memberKey = keyOf(memberDef);
+      if (memberKey !== undefined) memberFields[memberKey] = { spec: optionValueSpec(memberDef, variantNames) };
+    }
+    fields[key] = {
+      spec: {
+        type: 'oneOf',
+        describe: def.describe,
+        options: [optionValueSpec(def, variantNames), { type: 'object', describe: `${key} settings`, fields: memberFields }],
+      },
+    };
+  }
+  fields.runner = { spec: { type: 'string', describe: 'an ES module whose `validate` export validates one variant' } };
+  return { type: 'object', describe: 'validation settings', fields };
+}
+
+/** How a pipeline file writes the value of one validation option. */
+function optionValueSpec(def: OptionDef, variantNames: readonly string[]): Spec {
+  const describe = def.describe;
+  const value = def.value;
+  switch (value.type) {
+    case 'boolean':
+      return { type: 'boolean', describe };
+    case 'integer':
+      return { type: 'number', describe, integer: true, ...(value.min !== undefined ? { min: value.min } : {}) };
+    case 'seconds':
+      return { type: 'number', describe, min: 1 };
+    case 'string':
+      return { type: 'string', describe, ...(value.choices ? { choices: value.choices } : {}) };
+    case 'path':
+    case 'providers':
+      return { type: 'string', describe };
+    case 'paths':
+      return { type: 'list', describe, items: { type: 'string', describe } };
+    case 'dims':
+      return { type: 'record', describe, values: { type: 'number', describe: 'size', integer: true, min: 1 } };
+    case 'bootstrap':
+      return {
+        type: 'object',
+        describe,
+        fields: Object.fromEntries(['resamples', 'seed', 'confidence'].map((k) => [k, { spec: { type: 'number', describe: k } }])),
+      };
+    case 'thresholds': {
+      const values = thresholdValues;
+      const perVariant = 'key' in def.pipeline && def.pipeline.perVariant;
+      return perVariant ? { type: 'record', describe: "thresholds for every variant ('*') or one", keyChoices: ['*', ...variantNames], values } : values;
+    }
+  }
+}
+
 /** The whole pipeline file. `variantNames` are the names under `variants:` (thresholds may name them). */
 export function pipelineSchema(conversions: readonly ConversionDef[], variantNames: readonly string[]): ObjectSpec {
   const path = (describe: string): StringSpec => ({ type: 'string', describe });
@@ -398,38 +469,7 @@ export function pipelineSchema(conversions: readonly ConversionDef[], variantNam
         spec: { type: 'record', describe: 'variants by name', keyPattern: NAME_PATTERN, values: variantSpec(conversions), nonEmpty: true },
         required: true,
       },
-      validate: {
-        spec: {
-          type: 'object',
-          describe: 'validation settings',
-          fields: {
-            executionProvider: { spec: { type: 'string', describe: 'ONNX Runtime execution provider' } },
-            latency: {
-              spec: {
-                type: 'oneOf',
-                describe: 'latency measurement',
-                options: [
-                  { type: 'boolean', describe: 'on with the runner defaults, or off' },
-                  {
-                    type: 'object',
-                    describe: 'latency settings',
-                    fields: {
-                      warmup: { spec: { type: 'number', describe: 'untimed runs first', integer: true, min: 0 } },
-                      rounds: { spec: { type: 'number', describe: 'timed rounds', integer: true, min: 1 } },
-                    },
-                  },
-                ],
-              },
-            },
-            seed: { spec: { type: 'number', describe: 'seed of random inputs', integer: true, min: 0 } },
-            defaultThresholds: { spec: { type: 'boolean', describe: 'apply the default thresholds of each conversion kind' } },
-            thresholds: {
-              spec: { type: 'record', describe: "thresholds for every variant ('*') or one", keyChoices: ['*', ...variantNames], values: thresholdValues },
-            },
-            runner: { spec: path('an ES module whose `validate` export validates one variant') },
-          },
-        },
-      },
+      validate: { spec: validateSectionSpec(variantNames) },
       timeout: { spec: { type: 'number', describe: 'seconds one variant may take to convert and validate', min: 1 } },
       report: {
         spec: {
@@ -438,7 +478,7 @@ export function pipelineSchema(conversions: readonly ConversionDef[], variantNam
           fields: {
             dir: { spec: path('where reports go') },
             formats: {
-              spec: { type: 'list', describe: 'formats', nonEmpty: true, items: { type: 'string', describe: 'a format', choices: REPORT_FORMAT_NAMES } },
+              spec: { type: 'list', describe: 'formats', nonEmpty: true, items: { type: 'string', describe: 'a format', choices: REPORT_FORMATS } },
             },
             title: { spec: { type: 'string', describe: 'the summary title' } },
           },

@@ -2,16 +2,17 @@
  * What the run sends a worker (one model, its variants) and what the worker sends back: JSON, one message
  * per line on stdout, each line marked so that anything else a library prints there is ignored.
  */
-import type { ConversionSummary } from '../conversion-def.js';
+import type { ConversionSummary } from '../conversions/types.js';
 import type { ValidationResult } from '../validate/types.js';
 import type { EntryError, EntryStatus, PassSpec } from './types.js';
-import type { ValidateRequest } from './validator.js';
+import type { NormalizedValidateOptions } from '../validate/options.js';
 
 export interface VariantTask {
   variant: string;
   passes: PassSpec[];
   output: string;
-  request: ValidateRequest;
+  /** What the validator module receives. */
+  options: NormalizedValidateOptions;
 }
 
 export interface WorkerTask {
@@ -19,6 +20,8 @@ export interface WorkerTask {
   input: string;
   /** A validator module path; absent: onnxpress's own runner. */
   validator?: string;
+  /** Modules of extra conversions to load (ConversionRegistry.withModules). */
+  plugins?: string[];
   variants: VariantTask[];
 }
 

@@ -1,7 +1,8 @@
 /** The public types of pipelines: a normalized pipeline file, and what a run produces. */
-import type { ConversionSummary } from '../conversion-def.js';
+import type { ConversionSummary } from '../conversions/types.js';
 import type { ReportFormat } from '../report/index.js';
-import type { ConversionKind, Threshold, ValidationResult } from '../validate/types.js';
+import type { NormalizedValidateOptions, PlannedOptionName } from '../validate/options.js';
+import type { ConversionKind, ValidationResult } from '../validate/types.js';
 
 /** One conversion of a variant, with camelCase options (defaults filled in). */
 export interface PassSpec {
@@ -15,6 +16,11 @@ export interface VariantSpec {
   passes: PassSpec[];
   /** fp16 or int8 when every pass that changes something is that one conversion; otherwise 'other'. */
   kind: ConversionKind;
+  /**
+   * The `validate:` section for this variant, normalized (src/validate/options.ts): everything but what the plan
+   * fills in for each model (planPipeline completes it into PlannedVariant.validate).
+   */
+  validate: Omit<NormalizedValidateOptions, PlannedOptionName>;
   line: number;
 }
 
@@ -34,18 +40,6 @@ export interface ModelSpec {
   line: number;
 }
 
-export interface ValidateSettings {
-  executionProvider: string;
-  /** false: not measured; otherwise the runner's defaults for missing fields. */
-  latency: false | { warmup?: number; rounds?: number };
-  seed: number;
-  defaultThresholds: boolean;
-  /** The user's thresholds: `all` from '*', then per variant (later ones win). */
-  thresholds: { all: Threshold[]; byVariant: Record<string, Threshold[]> };
-  /** Absolute path of a custom validation module, or undefined for onnxpress's own runner. */
-  runner?: string;
-}
-
 export interface ReportSettings {
   dir: string;
   formats: ReportFormat[];
@@ -62,7 +56,8 @@ export interface PipelineConfig {
   out: string;
   models: ModelSpec[];
   variants: VariantSpec[];
-  validate: ValidateSettings;
+  /** Absolute path of a custom validator module (`validate.runner`), or undefined for onnxpress's own. */
+  validate: { runner?: string };
   report: ReportSettings;
   /** Seconds one variant may take to convert and validate; undefined: no limit. */
   timeout?: number;

@@ -1,41 +1,23 @@
 /**
- * The contract between a pipeline and the code that validates one converted model against its original.
- * Workers load the validator by module path (a function cannot cross into a child process), so a run can
- * use onnxpress's own runner or any module with the same `validate` export.
+ * The contract between a pipeline and the code that validates one converted model against its original: a
+ * module whose `validate` export takes the variant's NormalizedValidateOptions (src/validate/options.ts) and
+ * returns a ValidationResult. Workers load the validator by module path (a function cannot cross into a child
+ * process), so a run can use onnxpress's own (src/validate/validate.ts) or any module with the same export.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ConversionKind, Threshold, ValidationResult } from '../validate/types.js';
-import type { PlannedInputs } from './plan.js';
-
-export interface ValidateRequest {
-  /** The original model, and its name in reports (the model id). */
-  baseline: { path: string; name: string };
-  /** The converted model, and its name in reports (the variant name). */
-  candidate: { path: string; name: string };
-  kind: ConversionKind;
-  /** The thresholds in force, defaults already merged: pass them to buildValidationResult as they are. */
-  thresholds: Threshold[];
-  /** A test_data_set folder (input_N.pb), or random inputs from a seed. */
-  inputs: PlannedInputs;
-  /** Values for symbolic input dimensions (used for random inputs). */
-  dims: Record<string, number>;
-  /** A labels.pb file: accuracy of the first output's argmax over its last axis. */
-  labels?: string;
-  /** false: do not measure latency; otherwise settings, missing ones at the runner's defaults. */
-  latency: false | { warmup?: number; rounds?: number };
-  executionProvider: string;
-}
+import type { NormalizedValidateOptions } from '../validate/options.js';
+import type { ValidationResult } from '../validate/types.js';
 
 /** Validates one candidate; throws (preferably an OnnxpressError with a code) when it cannot. */
-export type ValidateFn = (request: ValidateRequest) => Promise<ValidationResult>;
+export type ValidateFn = (options: NormalizedValidateOptions) => Promise<ValidationResult>;
 
 /** The export name a validator module must provide. */
 export const VALIDATE_EXPORT = 'validate';
 
-/** onnxpress's own validation runner, relative to this file (src/pipeline or dist/pipeline). */
+/** onnxpress's own validation, relative to this file (src/pipeline or dist/pipeline). */
 export function defaultValidatorModule(): string {
-  return fileURLToPath(new URL('../validate/run.js', import.meta.url));
+  return fileURLToPath(new URL('../validate/validate.js', import.meta.url));
 }
 
 export class ValidatorUnavailableError extends Error {

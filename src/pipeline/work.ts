@@ -1,8 +1,9 @@
 /** One worker task: convert a model into each variant, validate each, and report every outcome as it is known. */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import '../conversions.js';
-import { convertModel } from '../convert.js';
+import { builtInConversions } from '../conversions/builtins.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
+import { applyConversions } from '../convert.js';
 import { isOnnxpressError, messageOf } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { saveModel } from '../io/save.js';
@@ -10,9 +11,9 @@ import type { ConvertedVariant, VariantTask, WorkerMessage, WorkerTask } from '.
 import type { EntryStage } from './types.js';
 import { loadValidator, type ValidateFn } from './validator.js';
 
-export function convertVariant(input: string, task: VariantTask): ConvertedVariant {
+export async function convertVariant(input: string, task: VariantTask, registry: ConversionRegistry): Promise<ConvertedVariant> {
   const model = loadModel(input);
-  const conversion = task.passes.map((pass) => convertModel(model, pass.to, pass.options));
+  const conversion = await applyConversions(model, task.passes, registry);
   mkdirSync(path.dirname(task.output), { recursive: true });
   const saved = saveModel(model, task.output, { protect: [input] });
   // A data file left by an earlier run would otherwise look like part of this output.
@@ -38,13 +39,15 @@ function errorOf(stage: EntryStage, e: unknown): { stage: EntryStage; message: s
 
 export async function runTask(task: WorkerTask, send: (message: WorkerMessage) => void): Promise<void> {
   let validate: ValidateFn | undefined;
+  let registry: ConversionRegistry | undefined;
   for (const variant of task.variants) {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     send({ type: 'stage', variant: variant.variant, stage: 'convert' });
     let converted: ConvertedVariant;
     try {
-      converted = convertVariant(task.input, variant);
+      registry ??= await builtInConversions().withModules(task.plugins ?? []);
+      converted = await convertVariant(task.input, variant, registry);
     } catch (e) {
       const entry = { variant: variant.variant, status: 'error' as const, error: errorOf('convert', e), seconds: seconds() };
       send({ type: 'entry', entry: { ...entry, cacheable: deterministic(e) } });
@@ -59,7 +62,7 @@ export async function runTask(task: WorkerTask, send: (message: WorkerMessage) =
       continue;
     }
     try {
-      const result = await validate(variant.request);
+      const result = await validate(variant.options);
       send({ type: 'entry', entry: { ...done, status: result.passed ? 'pass' : 'fail', result, seconds: seconds(), cacheable: true } });
     } catch (e) {
       const error = errorOf('validate', e);

@@ -559,7 +559,7 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
   for (const vi of (msg.output as ProtoMessage[] | undefined) ?? []) {
     const v = scope.lookupOrCreate(vi.name ?? '');
     applyValueInfo(v, vi);
-    graph.outputs.push(v);
+    graph.appendOutput(v);
   }
   for (const vi of (msg.value_info as ProtoMessage[] | undefined) ?? []) {
     const v = scope.lookupOrCreate(vi.name ?? '');
@@ -633,7 +633,7 @@ function deserializeFunction(msg: ProtoMessage, ctx: DeserializeContext): OnnxFu
   const nodeMsgs = (msg.node as ProtoMessage[] | undefined) ?? [];
   const outputs = defineOutputs(nodeMsgs, scope);
   nodeMsgs.forEach((n, i) => body.append(deserializeNode(n, ctx, scope, outputs[i]!)));
-  for (const name of (msg.output as string[] | undefined) ?? []) body.outputs.push(scope.lookupOrCreate(name));
+  for (const name of (msg.output as string[] | undefined) ?? []) body.appendOutput(scope.lookupOrCreate(name));
   for (const vi of (msg.value_info as ProtoMessage[] | undefined) ?? []) {
     const v = scope.lookupOrCreate(vi.name ?? '');
     applyValueInfo(v, vi);

@@ -1,7 +1,8 @@
 /**
- * Protocol-buffer wire format: a bounds-checked reader over a byte array and a
- * streaming writer. 32-bit fast path for tags and lengths; 64-bit varints come
- * back as a number when exact, else as a bigint.
+ * Protocol-buffer wire format: a bounds-checked reader over a byte array, a
+ * reader of tags and lengths through a window on a larger source (a file),
+ * and a streaming writer. 32-bit fast path for tags and lengths; 64-bit
+ * varints come back as a number when exact, else as a bigint.
  */
 
 export const WIRE_VARINT = 0;
@@ -12,8 +13,12 @@ export const WIRE_END_GROUP = 4;
 export const WIRE_FIXED32 = 5;
 
 export class WireError extends Error {
-  constructor(message: string, readonly offset: number) {
-    super(`${message} at byte ${offset}`);
+  constructor(
+    /** What is wrong, without the position. */
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(`${reason} at byte ${offset}`);
     this.name = 'WireError';
   }
 }
@@ -180,6 +185,83 @@ export class WireReader {
       default:
         throw new WireError(`invalid wire type ${wireType}`, fieldStart);
     }
+  }
+}
+
+/** Positioned reads from a source: fills `into` from byte `position` on; returns how many bytes it read (0 at the end). */
+export type ReadAt = (into: Uint8Array, position: number) => number;
+
+/**
+ * Tags and lengths of a source too large to read whole (a model file): a
+ * WireReader over a window of the source, refilled by positioned reads, with
+ * positions in the source's terms. Only headers go through the window; the
+ * caller skips payloads by moving `pos`, which costs no read. Errors are
+ * WireErrors with offsets in the source.
+ */
+export class WindowWireReader {
+  /** Position in the source of the next byte to read. */
+  pos: number;
+  private readonly window: Uint8Array;
+  /** Reads the window; its `end` is how many bytes the window holds. */
+  private readonly reader: WireReader;
+  private windowStart = 0;
+
+  constructor(
+    private readonly readAt: ReadAt,
+    /** Bytes in the source. */
+    readonly size: number,
+    start = 0,
+    windowSize = 64 * 1024,
+  ) {
+    this.pos = start;
+    this.window = new Uint8Array(windowSize);
+    this.reader = new WireReader(this.window, 0, 0);
+  }
+
+  /** A varint known to fit in 32 bits (tags, lengths), as WireReader.uint32. */
+  uint32(): number {
+    this.load();
+    try {
+      return this.reader.uint32();
+    } catch (e) {
+      throw this.relocated(e);
+    } finally {
+      this.pos = this.windowStart + this.reader.pos;
+    }
+  }
+
+  /** Steps over a varint of up to 64 bits. */
+  skipVarint(): void {
+    this.load();
+    try {
+      this.reader.skip(WIRE_VARINT, this.reader.pos);
+    } catch (e) {
+      throw this.relocated(e);
+    } finally {
+      this.pos = this.windowStart + this.reader.pos;
+    }
+  }
+
+  /** Points the window reader at `pos`, refilling the window from there unless it holds the next 10 bytes (a varint's most). */
+  private load(): void {
+    const offset = this.pos - this.windowStart;
+    const need = Math.min(10, this.size - this.pos);
+    if (offset < 0 || offset + need > this.reader.end) {
+      const want = Math.max(0, Math.min(this.window.length, this.size - this.pos));
+      let n = 0;
+      while (n < want) {
+        const got = this.readAt(this.window.subarray(n, want), this.pos + n);
+        if (got <= 0) break;
+        n += got;
+      }
+      this.windowStart = this.pos;
+      this.reader.end = n;
+    }
+    this.reader.pos = this.pos - this.windowStart;
+  }
+
+  private relocated(e: unknown): unknown {
+    return e instanceof WireError ? new WireError(e.reason, this.windowStart + e.offset) : e;
   }
 }
 

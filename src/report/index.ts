@@ -1,6 +1,7 @@
 /** The report writers: `writeReports(dir, doc)` writes report.json, report.md, report.html and junit.xml. */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomically } from '../io/atomic-write.js';
 import type { ReportDocument } from '../validate/types.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
@@ -23,6 +24,9 @@ export const REPORT_FILES: Readonly<Record<ReportFormat, string>> = {
   junit: 'junit.xml',
 };
 
+/** Every report format, in the order reports are written: the CLI's --format and pipelines' `report.formats` take these. */
+export const REPORT_FORMATS = Object.keys(REPORT_FILES) as readonly ReportFormat[];
+
 const RENDERERS: Readonly<Record<ReportFormat, (doc: ReportDocument) => string>> = {
   json: renderJson,
   md: renderMarkdown,
@@ -37,15 +41,13 @@ const RENDERERS: Readonly<Record<ReportFormat, (doc: ReportDocument) => string>>
 export async function writeReports(
   dir: string,
   doc: ReportDocument,
-  formats: readonly ReportFormat[] = ['json', 'md', 'html', 'junit'],
+  formats: readonly ReportFormat[] = REPORT_FORMATS,
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const format of formats) {
     const target = path.join(dir, REPORT_FILES[format]);
-    const temporary = `${target}.${process.pid}.tmp`;
-    await writeFile(temporary, RENDERERS[format](doc), 'utf8');
-    await rename(temporary, target);
+    writeFileAtomically(target, RENDERERS[format](doc));
     written.push(target);
   }
   return written;

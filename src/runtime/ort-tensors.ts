@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import { DataType, dataTypeInfo, type TypedArray } from '../ir/dtypes.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError, runtimeError } from '../errors.js';
 
 let ortModule: typeof Ort | undefined;
 function ort(): typeof Ort {
@@ -14,7 +14,7 @@ function ort(): typeof Ort {
 function dimsOf(tensor: Tensor): number[] {
   return tensor.dims.map((d) => {
     const n = Number(d);
-    if (!Number.isSafeInteger(n) || n < 0) throw new OnnxpressError('E_INPUT', `tensor '${tensor.name ?? ''}' has dimension ${String(d)}`);
+    if (!Number.isSafeInteger(n) || n < 0) throw inputError(`tensor '${tensor.name ?? ''}' has dimension ${String(d)}`);
     return n;
   });
 }
@@ -27,7 +27,7 @@ export function toOrtTensor(tensor: Tensor): Ort.Tensor {
     const decoder = new TextDecoder();
     return new (ort().Tensor)('string', tensor.strings().map((s) => decoder.decode(s)), dims);
   }
-  if (!info.ortName || !info.array) throw new OnnxpressError('E_INPUT', `tensor '${tensor.name ?? ''}': ${info.name} cannot be given to ONNX Runtime`);
+  if (!info.ortName || !info.array) throw inputError(`tensor '${tensor.name ?? ''}': ${info.name} cannot be given to ONNX Runtime`);
   const data = tensor.toTypedArray();
   return new (ort().Tensor)(info.ortName as 'float32', data as Float32Array, dims);
 }
@@ -50,7 +50,7 @@ const ORT_TYPES = new Map<string, DataType>([
 /** An onnxruntime-node tensor as an IR tensor (numeric types; the data is not copied). */
 export function fromOrtTensor(value: Ort.Tensor, name?: string): Tensor {
   const dataType = ORT_TYPES.get(value.type);
-  if (dataType === undefined) throw new OnnxpressError('E_RUNTIME', `output '${name ?? ''}': ONNX Runtime type ${value.type} is not supported here`);
+  if (dataType === undefined) throw runtimeError(`output '${name ?? ''}': ONNX Runtime type ${value.type} is not supported here`);
   return Tensor.fromArray(name, dataType, value.dims, value.data as TypedArray);
 }
 

@@ -1,6 +1,6 @@
 /**
  * The parent's handle on a session worker (session-worker.ts): one child process per model, started with execa,
- * driven over IPC one request at a time. When the process dies (an ONNX Runtime abort, an out-of-memory kill) the
+ * driven over IPC one request at a time (the requests of protocol.ts: load, run, time, measure, close). When the process dies (an ONNX Runtime abort, an out-of-memory kill) the
  * request in flight fails with an E_RUNTIME error naming the model, and the parent carries on. With a deadline,
  * a request still in flight when it passes kills the process: ONNX Runtime's run is a blocking native call, so
  * a hung session cannot be asked to stop.
@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { OnnxpressError } from '../errors.js';
-import type { OutputFile, ParentMessage, SessionSettings, TensorFile, WorkerMessage } from './protocol.js';
+import { OnnxpressError, runtimeError, timeoutError } from '../errors.js';
+import type { OutputFile, OutputStats, ParentMessage, SessionSettings, TensorFile, WorkerMessage, WorkerStage } from './protocol.js';
 
 /** The compiled worker: beside this file in dist/, or in dist/ when this file runs from src/ (tests). */
 export function workerScript(): string {
@@ -19,7 +19,7 @@ export function workerScript(): string {
   if (existsSync(sibling)) return sibling;
   const built = resolve(here, '../../dist/runtime/session-worker.js');
   if (existsSync(built)) return built;
-  throw new OnnxpressError('E_RUNTIME', `the session worker ${sibling} is missing; build onnxpress (npm run build)`);
+  throw runtimeError(`the session worker ${sibling} is missing; build onnxpress (npm run build)`);
 }
 
 export interface LoadInfo {
@@ -30,8 +30,19 @@ export interface LoadInfo {
 }
 
 export interface RunReply {
+  /** How long session.run took in the worker. */
   ms: number;
-  outputs?: OutputFile[];
+  /** Where the worker wrote each output. */
+  outputs: OutputFile[];
+}
+
+/** Where `run` has the worker write outputs, and which. */
+export interface RunOutputs {
+  dir: string;
+  /** File names start with this. */
+  prefix: string;
+  /** Output names (graph outputs or exposed values); default: every output of the session. */
+  names?: readonly string[];
 }
 
 const WORKER_OPTIONS = {
@@ -48,7 +59,7 @@ const WORKER_OPTIONS = {
 /** An error the worker reported (the process is still alive): `detail` is ONNX Runtime's own message. */
 export class WorkerError extends OnnxpressError {
   constructor(
-    readonly stage: 'load' | 'run' | 'stats',
+    readonly stage: WorkerStage,
     readonly detail: string,
     message: string,
     file: string,
@@ -95,7 +106,7 @@ export class SessionProcess {
     this.subprocess.on('message', (message: WorkerMessage) => this.onMessage(message));
     this.subprocess.on('exit', (code, signal) => this.onExit(code, signal));
     this.ready = this.expect('starting ONNX Runtime for', 'ready').then((m) => {
-      if (m.type === 'ready') this.onnxruntimeVersion = m.onnxruntimeVersion;
+      this.onnxruntimeVersion = m.onnxruntimeVersion;
     });
     // A worker killed before anyone asked it to load must not become an unhandled rejection; load() still sees it.
     this.ready.catch(() => undefined);
@@ -106,33 +117,49 @@ export class SessionProcess {
     return this.ready;
   }
 
-  /** Reads the input samples and creates the session. */
+  /**
+   * Reads the input samples and creates the session; with `settings.expose`, of a copy of the model that returns
+   * those values too.
+   */
   async load(settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
     await this.ready;
-    const reply = this.expect('creating a session for', 'loaded');
-    this.post({ type: 'load', ...settings, samples });
-    const m = await reply;
-    if (m.type !== 'loaded') throw new Error('unreachable');
+    const m = await this.request('creating a session for', { type: 'load', ...settings, samples }, 'loaded');
     return { createMs: m.createMs, rssBeforeLoadBytes: m.rssBeforeLoadBytes, inputNames: m.inputNames, outputNames: m.outputNames };
   }
 
-  /** Runs one sample; with `output`, the worker writes the outputs to `output.dir` and says where. */
-  async run(sample: number, output?: { dir: string; prefix: string }): Promise<RunReply> {
+  /** Runs one sample; the worker writes the outputs to `output.dir` and says where. */
+  async run(sample: number, output: RunOutputs): Promise<RunReply> {
     const id = this.nextId++;
-    const reply = this.expect(`running sample ${sample} of`, 'ran');
-    this.post({ type: 'run', id, sample, ...(output ? { outputDir: output.dir, outputPrefix: output.prefix } : {}) });
-    const m = await reply;
-    if (m.type !== 'ran') throw new Error('unreachable');
-    return { ms: m.ms, ...(m.outputs ? { outputs: m.outputs } : {}) };
+    const m = await this.request(
+      `running sample ${sample} of`,
+      { type: 'run', id, sample, outputDir: output.dir, outputPrefix: output.prefix, ...(output.names ? { outputs: [...output.names] } : {}) },
+      'ran',
+    );
+    return { ms: m.ms, outputs: m.outputs };
+  }
+
+  /** Runs one sample and returns how long session.run took, in milliseconds (the outputs stay in the worker). */
+  async time(sample: number): Promise<number> {
+    const id = this.nextId++;
+    const m = await this.request(`running sample ${sample} of`, { type: 'time', id, sample }, 'timed');
+    return m.ms;
+  }
+
+  /**
+   * Runs the samples (default: every one loaded) and returns, for each output named, its largest finite |x| and
+   * its count of non-finite elements over all of them. The data never leaves the worker.
+   */
+  async measure(outputs: readonly string[], samples?: readonly number[]): Promise<Map<string, OutputStats>> {
+    const id = this.nextId++;
+    const message: ParentMessage = { type: 'measure', id, outputs: [...outputs], ...(samples ? { samples: [...samples] } : {}) };
+    const m = await this.request('measuring the outputs of', message, 'measured');
+    return new Map(m.stats.map(({ name, maxAbs, nonFinite }) => [name, { maxAbs, nonFinite }]));
   }
 
   /** Peak resident set size of the worker so far, in bytes. */
   async peakRss(): Promise<number> {
     const id = this.nextId++;
-    const reply = this.expect('reading the memory use of', 'stats');
-    this.post({ type: 'stats', id });
-    const m = await reply;
-    if (m.type !== 'stats') throw new Error('unreachable');
+    const m = await this.request('reading the memory use of', { type: 'memory', id }, 'memory');
     return m.peakRssBytes;
   }
 
@@ -140,9 +167,10 @@ export class SessionProcess {
   async close(graceMs = 5000): Promise<void> {
     if (this.exit) return;
     try {
-      this.subprocess.send({ type: 'close' } satisfies ParentMessage);
+      // A closed channel (reported to the callback, or thrown) means the process is on its way out already.
+      this.subprocess.send({ type: 'close' } satisfies ParentMessage, () => undefined);
     } catch {
-      // The channel is already closed: the process is on its way out.
+      // As above.
     }
     const timer = setTimeout(() => this.subprocess.kill('SIGKILL'), graceMs);
     await this.subprocess;
@@ -153,26 +181,39 @@ export class SessionProcess {
     if (!this.exit) this.subprocess.kill('SIGKILL');
   }
 
+  /** Sends a request and waits for its answer, which must be of type `reply`. */
+  private request<T extends WorkerMessage['type']>(doing: string, message: ParentMessage, reply: T): Promise<Extract<WorkerMessage, { type: T }>> {
+    if (this.exit) return Promise.reject(this.crashError(doing));
+    if (this.waiter) return Promise.reject(new Error(`${this.label}: a request is already in flight`));
+    const answer = this.expect(doing, reply);
+    this.post(message);
+    return answer;
+  }
+
+  /** Sends a message; a channel that turns out closed fails the request in flight as a crash. */
   private post(message: ParentMessage): void {
+    const failed = (e: unknown): void => this.failWaiter(this.crashError(this.waiter?.doing ?? 'talking to', e));
     try {
-      this.subprocess.send(message);
+      // Node reports a closed channel to the callback (without one, as an 'error' event nobody would handle).
+      this.subprocess.send(message, (error) => {
+        if (error) failed(error);
+      });
     } catch (e) {
-      this.failWaiter(this.crashError(this.waiter?.doing ?? 'talking to', e));
+      failed(e);
     }
   }
 
-  private expect(doing: string, type: WorkerMessage['type']): Promise<WorkerMessage> {
-    if (this.exit) return Promise.reject(this.crashError(doing));
-    if (this.waiter) return Promise.reject(new Error(`${this.label}: a request is already in flight`));
-    return new Promise<WorkerMessage>((accept, fail) => {
+  /** Waits for the next message, which must be of type `type`; at most one waiter at a time (see request). */
+  private expect<T extends WorkerMessage['type']>(doing: string, type: T): Promise<Extract<WorkerMessage, { type: T }>> {
+    return new Promise((accept, fail) => {
       this.waiter = {
         doing,
         fail,
         ...(this.deadline ? { timer: setTimeout(() => this.timeOut(), Math.max(0, this.deadline.at - Date.now())) } : {}),
         accept: (m) => {
           if (m.type === 'error') fail(this.workerError(m));
-          else if (m.type !== type) fail(new OnnxpressError('E_RUNTIME', `${this.label} worker answered '${m.type}' to a '${type}' request`));
-          else accept(m);
+          else if (m.type !== type) fail(runtimeError(`${this.label} worker answered '${m.type}' to a '${type}' request`));
+          else accept(m as Extract<WorkerMessage, { type: T }>);
         },
       };
     });
@@ -206,13 +247,14 @@ export class SessionProcess {
 
   private timeoutError(doing: string): OnnxpressError {
     const limit = this.deadline!.seconds;
-    return new OnnxpressError('E_TIMEOUT', `ONNX Runtime was still ${doing} the ${this.label} model when the ${limit} s timeout ran out`, {
+    return timeoutError(`ONNX Runtime was still ${doing} the ${this.label} model when the ${limit} s timeout ran out`, {
       file: this.modelPath,
     });
   }
 
   private workerError(m: Extract<WorkerMessage, { type: 'error' }>): WorkerError {
-    const what = m.stage === 'load' ? 'cannot create an ONNX Runtime session for' : m.stage === 'run' ? 'ONNX Runtime failed to run' : 'failed on';
+    const what =
+      m.stage === 'load' ? 'cannot create an ONNX Runtime session for' : m.stage === 'memory' ? 'failed on' : 'ONNX Runtime failed to run';
     const detail = oneLine(m.message);
     return new WorkerError(m.stage, detail, `${what} the ${this.label} model: ${detail}`, this.modelPath);
   }
@@ -227,7 +269,7 @@ export class SessionProcess {
     const message =
       `ONNX Runtime crashed while ${doing} the ${this.label} model: its process ${how}` +
       `${detail ? ` (${detail})` : ''}${this.crashHint ? `. ${this.crashHint}` : ''}`;
-    return new OnnxpressError('E_RUNTIME', message, { file: this.modelPath, cause });
+    return runtimeError(message, { file: this.modelPath, cause });
   }
 }
 

@@ -90,7 +90,7 @@ export class GraphBuilder {
 
   output(value: Value, elemType?: DataType, dims?: (number | string | null)[]): Value {
     if (elemType !== undefined) value.type = tensorType(elemType, dims);
-    this.graph.outputs.push(value);
+    this.graph.appendOutput(value);
     return value;
   }
 }

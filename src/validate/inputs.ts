@@ -9,10 +9,10 @@ import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat1
 import type { Model } from '../ir/model.js';
 import { Tensor } from '../ir/tensor.js';
 import { dimsOf, elemTypeOf } from '../ir/types.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError } from '../errors.js';
 import { parseJsonInputs } from '../io/json-input.js';
 import { readNpyFile } from '../io/npy.js';
-import { findTestDataSets, loadTestDataSet, readTensorFile } from '../io/tensor-files.js';
+import { findTestDataSets, loadTestInputs, readTensorFile } from '../io/tensor-files.js';
 import type { InputProvenance } from './types.js';
 
 /** A graph input the caller must feed (initializers that are also graph inputs are left out). */
@@ -50,10 +50,6 @@ export function typeLabel(dataType: DataType | undefined): string {
   return dataTypeInfo(dataType).ortName ?? dataTypeName(dataType);
 }
 
-function inputError(message: string, file?: string): OnnxpressError {
-  return new OnnxpressError('E_INPUT', message, file ? { file } : {});
-}
-
 const TENSOR_FILE_TYPES = new Set(['.pb', '.npy']);
 
 /**
@@ -76,11 +72,11 @@ export function loadInputs(paths: readonly string[], inputs: readonly ModelInput
 
   for (const arg of paths) {
     const { name, path } = splitNamedPath(arg);
-    if (!existsSync(path)) throw inputError('no such file or folder', path);
+    if (!existsSync(path)) throw inputError('no such file or folder', { file: path });
     if (statSync(path).isDirectory()) {
       if (name !== undefined) throw inputError(`'${arg}': NAME=PATH names a tensor file, not a folder`);
       for (const dir of findTestDataSets(path)) {
-        samples.push(loadTestDataSet(dir, names).inputs);
+        samples.push(loadTestInputs(dir, names));
         origins.push(dir);
       }
       continue;
@@ -97,12 +93,12 @@ export function loadInputs(paths: readonly string[], inputs: readonly ModelInput
       continue;
     }
     if (!TENSOR_FILE_TYPES.has(ext)) {
-      throw inputError('unknown input file type; give a folder, .pb, .npy or .json', path);
+      throw inputError('unknown input file type; give a folder, .pb, .npy or .json', { file: path });
     }
     const tensor = ext === '.npy' ? readNpyFile(path, name) : readTensorFile(path);
     const tensorName = name ?? (ext === '.pb' && tensor.name ? tensor.name : basename(path, extname(path)));
     tensor.name = tensorName;
-    if (loose.has(tensorName)) throw inputError(`two files give input '${tensorName}'`, path);
+    if (loose.has(tensorName)) throw inputError(`two files give input '${tensorName}'`, { file: path });
     loose.set(tensorName, tensor);
     looseFiles.push(path);
   }

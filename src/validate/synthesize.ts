@@ -16,7 +16,7 @@ import { float32ToBfloat16, float32ToFloat16 } from '../ir/float16.js';
 import type { Node, Value } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError, usageError } from '../errors.js';
 import { modelInputs, typeLabel, type InputSample, type InputSet, type ModelInput } from './inputs.js';
 
 export const DEFAULT_SEED = 0;
@@ -57,7 +57,7 @@ export function symbolicDims(inputs: readonly ModelInput[]): string[] {
 
 export function resolveShape(input: ModelInput, dims: Readonly<Record<string, number>> = {}): number[] {
   if (input.dims === undefined) {
-    throw new OnnxpressError('E_INPUT', `input '${input.name}' has no shape in the model, so it cannot be synthesized; give --inputs`);
+    throw inputError(`input '${input.name}' has no shape in the model, so it cannot be synthesized; give --inputs`);
   }
   return input.dims.map((d) => (typeof d === 'number' ? d : d === null ? DEFAULT_DIMS.other : (dims[d] ?? defaultDimValue(d))));
 }
@@ -65,16 +65,16 @@ export function resolveShape(input: ModelInput, dims: Readonly<Record<string, nu
 export function synthesizeInputs(model: Model, options: SynthesisOptions = {}): InputSet {
   const seed = options.seed ?? DEFAULT_SEED;
   const count = options.samples ?? 1;
-  if (!Number.isSafeInteger(seed)) throw new OnnxpressError('E_USAGE', `--seed must be an integer, got ${seed}`);
-  if (!Number.isSafeInteger(count) || count < 1) throw new OnnxpressError('E_USAGE', `--samples must be a positive integer, got ${count}`);
+  if (!Number.isSafeInteger(seed)) throw usageError(`--seed must be an integer, got ${seed}`);
+  if (!Number.isSafeInteger(count) || count < 1) throw usageError(`--samples must be a positive integer, got ${count}`);
   const inputs = modelInputs(model);
   const dims = options.dims ?? {};
   const known = symbolicDims(inputs);
   for (const [name, value] of Object.entries(dims)) {
     if (!known.includes(name)) {
-      throw new OnnxpressError('E_USAGE', `--dims ${name}=${value}: no input of the model has a dim named '${name}' (its symbolic dims: ${known.join(', ') || 'none'})`);
+      throw usageError(`--dims ${name}=${value}: no input of the model has a dim named '${name}' (its symbolic dims: ${known.join(', ') || 'none'})`);
     }
-    if (!Number.isSafeInteger(value) || value < 0) throw new OnnxpressError('E_USAGE', `--dims ${name}=${value}: the value must be a non-negative integer`);
+    if (!Number.isSafeInteger(value) || value < 0) throw usageError(`--dims ${name}=${value}: the value must be a non-negative integer`);
   }
   const plans = inputs.map((input) => ({ input, shape: resolveShape(input, dims), rule: ruleFor(model, input) }));
   const samples: InputSample[] = [];
@@ -100,13 +100,13 @@ type Rule = { kind: 'normal' } | { kind: 'ones' } | { kind: 'uniform-int'; limit
 
 function ruleFor(model: Model, input: ModelInput): Rule {
   const type = input.dataType;
-  if (type === undefined) throw new OnnxpressError('E_INPUT', `input '${input.name}' has no element type in the model; give --inputs`);
+  if (type === undefined) throw inputError(`input '${input.name}' has no element type in the model; give --inputs`);
   if (/mask/i.test(input.name)) return { kind: 'ones' };
   const info = dataTypeInfo(type);
   if (type === DataType.BOOL) return { kind: 'bool' };
   if (info.isFloat) return { kind: 'normal' };
   if (type === DataType.STRING || !info.array || info.bits < 8) {
-    throw new OnnxpressError('E_INPUT', `input '${input.name}' is ${typeLabel(type)}, which cannot be synthesized; give --inputs`);
+    throw inputError(`input '${input.name}' is ${typeLabel(type)}, which cannot be synthesized; give --inputs`);
   }
   const value = model.graph.inputs.find((v) => v.name === input.name);
   const table = value ? gatherTableSize(value) : undefined;
@@ -143,7 +143,7 @@ export function gatherTableSize(value: Value): number | undefined {
 }
 
 function isDefaultDomain(node: Node): boolean {
-  return node.domainName === '' || node.domainName === 'ai.onnx';
+  return node.isOnnxOp();
 }
 
 function gatherRows(gather: Node): number | undefined {

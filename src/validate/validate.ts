@@ -11,7 +11,7 @@ import { bfloat16ToFloat32, float16ToFloat32 } from '../ir/float16.js';
 import type { Model } from '../ir/model.js';
 import type { Tensor } from '../ir/tensor.js';
 import { elemTypeOf } from '../ir/types.js';
-import { OnnxpressError } from '../errors.js';
+import { inputError, modelError, runtimeError } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { SessionProcess, WorkerError, type Deadline, type LoadInfo } from '../runtime/session.js';
 import { adaptForCandidate, describeInputSet, loadInputs, modelInputs, type InputSample, type InputSet } from './inputs.js';
@@ -21,21 +21,12 @@ import { accuracy, compareOutputs, type NumericArray } from './metrics.js';
 import { describeModel } from './model-report.js';
 import type { OutputFile, SessionSettings, TensorFile } from '../runtime/protocol.js';
 import { buildValidationResult, describeHost } from './result.js';
-import type { BootstrapOptions } from './stats.js';
 import { synthesizeInputs } from './synthesize.js';
 import { resolveThresholds } from './thresholds.js';
-import type { ConversionKind, ModelReport, OutputComparison, Threshold, ValidationResult, ValidationRun } from './types.js';
+import type { ConversionKind, ModelReport, OutputComparison, ValidationResult, ValidationRun } from './types.js';
+import { normalizeValidateOptions, type LatencyOptions, type NormalizedValidateOptions, type RawValidateOptions } from './options.js';
 
-import { DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_WARMUP } from './defaults.js';
-
-export { DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_WARMUP };
-
-export interface LatencyOptions {
-  /** Untimed rounds first; default 5. */
-  warmup?: number;
-  /** Timed rounds (each runs both models once); default 50. */
-  iterations?: number;
-}
+export { checkTimeout, normalizeValidateOptions, type LatencyOptions, type NormalizedValidateOptions, type RawValidateOptions } from './options.js';
 
 export interface ValidateProgress {
   phase: 'load' | 'outputs' | 'warmup' | 'latency';
@@ -43,66 +34,44 @@ export interface ValidateProgress {
   total: number;
 }
 
-export interface ValidateOptions {
-  /** Path of the reference model. */
-  baseline: string;
-  /** Path of the model under test. */
-  candidate: string;
-  /** Names in reports; default: the file names. */
-  baselineName?: string;
-  candidateName?: string;
+/**
+ * What `validate` takes: the options of options.ts in any form they accept (see RawValidateOptions), where
+ * `inputs` may also be a ready InputSet, and a progress callback.
+ */
+export interface ValidateOptions extends Omit<RawValidateOptions, 'inputs'> {
   /** Input files and folders (see loadInputs), or a ready input set; absent: inputs are synthesized. */
-  inputs?: readonly string[] | InputSet;
-  /** Synthesized inputs: number of samples (default 1); with input files, keeps only the first N samples. */
-  samples?: number;
-  /** Synthesized inputs: the seed (default 0). */
-  seed?: number;
-  /** Synthesized inputs: values of symbolic dims by name. */
-  dims?: Readonly<Record<string, number>>;
-  /** A labels file: top-1 accuracy of both models' `labelsOutput` (default: the first output). */
-  labels?: string;
-  labelsOutput?: string;
-  /** Decides the default thresholds; default: inferred from the two models (inferKind). */
-  kind?: ConversionKind;
-  /** The user's thresholds (see parseThreshold); the kind's defaults fill in the rest unless `defaultThresholds` is false. */
-  thresholds?: readonly Threshold[];
-  /** false when `thresholds` already holds every threshold in force (as pipelines pass them). Default true. */
-  defaultThresholds?: boolean;
-  /** Measure latency: true for the defaults, or settings. Default false. */
-  latency?: boolean | LatencyOptions;
-  /** onnxruntime-node execution providers, e.g. ['cpu'] (default), ['cuda'], ['webgpu']. */
-  providers?: readonly string[];
-  /** Intra-op threads of each session; default 2. */
-  threads?: number;
-  /** Inter-op threads; default 1 (the sessions run sequentially). */
-  interOpThreads?: number;
-  graphOptimizationLevel?: SessionSettings['graphOptimizationLevel'];
-  bootstrap?: BootstrapOptions;
-  /**
-   * Seconds the validation may take. ONNX Runtime work still running when they are up (a hung or very slow
-   * session) is stopped by killing its process, and validation fails with E_TIMEOUT. Default: no limit.
-   */
-  timeout?: number;
+  inputs?: RawValidateOptions['inputs'] | InputSet;
   onProgress?: (progress: ValidateProgress) => void;
 }
 
-/** A timeout as given (undefined: no limit); throws E_USAGE unless it is a number of seconds above 0. */
-export function checkTimeout(seconds: number | undefined): number | undefined {
-  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
-    throw new OnnxpressError('E_USAGE', `timeout ${seconds}: expected a number of seconds above 0`);
-  }
-  return seconds;
+/** What the core takes besides the options: things that are not plain data. */
+export interface ValidateHooks {
+  /** Inputs already in memory, instead of `options.inputs`. */
+  inputSet?: InputSet;
+  onProgress?: (progress: ValidateProgress) => void;
 }
 
 function timeoutDeadline(seconds: number | undefined): Deadline | undefined {
-  const limit = checkTimeout(seconds);
-  return limit === undefined ? undefined : { at: Date.now() + limit * 1000, seconds: limit };
+  return seconds === undefined ? undefined : { at: Date.now() + seconds * 1000, seconds };
 }
 
 /** Sub-byte output types onnxruntime-node cannot hand to JavaScript: it aborts the process instead. */
 const UNRETURNABLE_OUTPUTS = new Set([DataType.INT4, DataType.UINT4, DataType.FLOAT4E2M1, DataType.INT2, DataType.UINT2]);
 
+/**
+ * Validates `options.candidate` against `options.baseline`. The options are normalized first
+ * (normalizeValidateOptions: E_USAGE for a wrong one). Normalizing a NormalizedValidateOptions again changes
+ * nothing, so this is also the validator pipelines load by default (src/pipeline/validator.ts).
+ */
 export async function validate(options: ValidateOptions): Promise<ValidationResult> {
+  const { inputs, onProgress, ...rest } = options;
+  const inputSet = inputs !== undefined && typeof inputs !== 'string' && !Array.isArray(inputs) ? (inputs as InputSet) : undefined;
+  const normalized = normalizeValidateOptions({ ...rest, ...(inputSet || inputs === undefined ? {} : { inputs: inputs as RawValidateOptions['inputs'] }) });
+  return runValidation(normalized, { ...(inputSet ? { inputSet } : {}), ...(onProgress ? { onProgress } : {}) });
+}
+
+/** The validation itself, on normalized options. */
+export async function runValidation(options: NormalizedValidateOptions, hooks: ValidateHooks = {}): Promise<ValidationResult> {
   const deadline = timeoutDeadline(options.timeout);
   const baselinePath = resolve(options.baseline);
   const candidatePath = resolve(options.candidate);
@@ -112,22 +81,21 @@ export async function validate(options: ValidateOptions): Promise<ValidationResu
   const baseline = describeModel(baselineModel, baselinePath, options.baselineName);
   const candidate = describeModel(candidateModel, candidatePath, options.candidateName);
   const kind = options.kind ?? inferKind(baseline, candidate);
-  const thresholds = resolveThresholds(kind, options.thresholds ?? [], { defaults: options.defaultThresholds ?? true });
+  const thresholds = resolveThresholds(kind, options.thresholds, { defaults: options.defaultThresholds });
 
   const baselineInputs = modelInputs(baselineModel);
-  const inputSet = takeSamples(resolveInputs(options, baselineModel, baselineInputs), options);
+  const inputSet = resolveInputs(options, hooks.inputSet, baselineModel, baselineInputs);
   const feed = adaptForCandidate(inputSet.samples, baselineInputs, modelInputs(candidateModel));
   const labels = options.labels !== undefined ? readLabels(options.labels) : undefined;
-  const latency = latencySettings(options.latency);
+  const latency = options.latency ? { warmup: options.warmup, iterations: options.iterations } : undefined;
   const settings: Omit<SessionSettings, 'modelPath'> = {
-    providers: [...(options.providers ?? ['cpu'])],
-    intraOpNumThreads: positiveInteger(options.threads ?? DEFAULT_THREADS, 'threads'),
-    interOpNumThreads: positiveInteger(options.interOpThreads ?? 1, 'inter-op threads'),
-    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    providers: [...options.providers],
+    intraOpNumThreads: options.threads,
+    interOpNumThreads: options.interOpThreads,
+    graphOptimizationLevel: options.graphOptimizationLevel,
   };
-  if (settings.providers.length === 0) throw new OnnxpressError('E_USAGE', 'name at least one execution provider');
 
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = hooks.onProgress ?? (() => undefined);
   const work = mkdtempSync(join(tmpdir(), 'onnxpress-validate-'));
   const baselineProcess = new SessionProcess('baseline', baselinePath, crashHint(baselineModel), deadline);
   const candidateProcess = new SessionProcess('candidate', candidatePath, crashHint(candidateModel), deadline);
@@ -153,13 +121,13 @@ export async function validate(options: ValidateOptions): Promise<ValidationResu
       const name = options.labelsOutput ?? baselineLoad.outputNames[0];
       const output = collected.find((o) => o.name === name);
       if (!output || !output.candidate) {
-        throw new OnnxpressError('E_INPUT', `labels: there is no output named '${name}' in both models`, { file: labels.path });
+        throw inputError(`labels: there is no output named '${name}' in both models`, { file: labels.path });
       }
       const score = (values: NumericArray) => {
         try {
           return accuracy(values, output.dims, labels.values);
         } catch (e) {
-          throw new OnnxpressError('E_INPUT', `labels do not fit output '${name}': ${(e as Error).message}`, { file: labels.path, cause: e });
+          throw inputError(`labels do not fit output '${name}': ${(e as Error).message}`, { file: labels.path, cause: e });
         }
       };
       accuracyResult = { output: name!, labels: labels.path, baseline: score(output.baseline), candidate: score(output.candidate) };
@@ -186,7 +154,7 @@ export async function validate(options: ValidateOptions): Promise<ValidationResu
       ...(accuracyResult ? { accuracy: accuracyResult } : {}),
       ...(timings ? { latency: timings } : {}),
     };
-    const result = buildValidationResult(run, { thresholds, ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}) });
+    const result = buildValidationResult(run, { thresholds, bootstrap: options.bootstrap });
     result.notes.push(...notes);
     return result;
   } finally {
@@ -196,41 +164,15 @@ export async function validate(options: ValidateOptions): Promise<ValidationResu
   }
 }
 
-function resolveInputs(options: ValidateOptions, model: Model, inputs: ReturnType<typeof modelInputs>): InputSet {
-  if (options.inputs === undefined) {
-    return synthesizeInputs(model, {
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.samples !== undefined ? { samples: options.samples } : {}),
-      ...(options.dims ? { dims: options.dims } : {}),
-    });
+/** The given input set, else the input files, else synthesized inputs; with a set or files, `samples` keeps the first N. */
+function resolveInputs(options: NormalizedValidateOptions, given: InputSet | undefined, model: Model, inputs: ReturnType<typeof modelInputs>): InputSet {
+  if (!given && options.inputs.length === 0) {
+    return synthesizeInputs(model, { seed: options.seed, ...(options.samples !== undefined ? { samples: options.samples } : {}), dims: options.dims });
   }
-  if (isInputSet(options.inputs)) return options.inputs;
-  return loadInputs(options.inputs, inputs);
-}
-
-function isInputSet(inputs: readonly string[] | InputSet): inputs is InputSet {
-  return !Array.isArray(inputs);
-}
-
-/** With input files, `samples` keeps the first N. */
-function takeSamples(set: InputSet, options: ValidateOptions): InputSet {
-  if (options.inputs === undefined || options.samples === undefined) return set;
-  const n = positiveInteger(options.samples, 'samples');
-  if (n >= set.samples.length) return set;
+  const set = given ?? loadInputs(options.inputs, inputs);
+  const n = options.samples;
+  if (n === undefined || n >= set.samples.length) return set;
   return { ...set, samples: set.samples.slice(0, n), origins: set.origins.slice(0, n) };
-}
-
-function positiveInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new OnnxpressError('E_USAGE', `${what} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function latencySettings(latency: ValidateOptions['latency']): Required<LatencyOptions> | undefined {
-  if (!latency) return undefined;
-  const given = latency === true ? {} : latency;
-  const warmup = given.warmup ?? DEFAULT_WARMUP;
-  if (!Number.isSafeInteger(warmup) || warmup < 0) throw new OnnxpressError('E_USAGE', `warmup must be a non-negative integer, got ${warmup}`);
-  return { warmup, iterations: positiveInteger(given.iterations ?? DEFAULT_ITERATIONS, 'iterations') };
 }
 
 /**
@@ -276,8 +218,7 @@ async function loadSession(session: SessionProcess, settings: SessionSettings, s
   } catch (e) {
     const provider = settings.providers.join(',');
     if (!(e instanceof WorkerError) || provider === 'cpu') throw e;
-    throw new OnnxpressError(
-      'E_RUNTIME',
+    throw runtimeError(
       `execution provider '${provider}' failed to initialize for the ${session.label} model (is it installed and supported on this machine?): ${e.detail}`,
       { file: settings.modelPath, cause: e },
     );
@@ -330,8 +271,7 @@ async function collectOutputs(
       const b = p.baseline.find((o) => o.name === out.name)!;
       const c = p.candidate.find((o) => o.name === out.name);
       if (c && !sameDims(b.dims, c.dims)) {
-        throw new OnnxpressError(
-          'E_MODEL',
+        throw modelError(
           `output '${out.name}' of sample ${s} has shape [${b.dims.join(', ')}] in the baseline but [${c.dims.join(', ')}] in the candidate`,
         );
       }
@@ -372,7 +312,7 @@ function readOutput(out: OutputFile): NumericArray {
   if (out.strings) return [];
   const dataType = parseTypeName(out.type);
   const Ctor = dataType === undefined ? undefined : dataTypeInfo(dataType).array;
-  if (!Ctor || !out.file) throw new OnnxpressError('E_RUNTIME', `output '${out.name}' has type ${out.type}, which cannot be compared`);
+  if (!Ctor || !out.file) throw runtimeError(`output '${out.name}' has type ${out.type}, which cannot be compared`);
   const bytes = readFileSync(out.file);
   rmSync(out.file, { force: true });
   const aligned = new Uint8Array(bytes.byteLength);
@@ -402,7 +342,7 @@ function compareAll(collected: readonly CollectedOutput[], notes: string[]): Out
   const comparisons: OutputComparison[] = [];
   for (const output of collected) {
     if (!output.candidate) {
-      throw new OnnxpressError('E_MODEL', `the candidate has no output named '${output.name}'`);
+      throw modelError(`the candidate has no output named '${output.name}'`);
     }
     if (output.strings) {
       notes.push(`Output '${output.name}' holds strings; it was not compared.`);
@@ -434,13 +374,13 @@ async function measureLatency(
   const round = async (index: number): Promise<[number, number]> => {
     const sample = index % samples;
     if (index % 2 === 0) {
-      const b = await baseline.run(sample);
-      const c = await candidate.run(sample);
-      return [b.ms, c.ms];
+      const b = await baseline.time(sample);
+      const c = await candidate.time(sample);
+      return [b, c];
     }
-    const c = await candidate.run(sample);
-    const b = await baseline.run(sample);
-    return [b.ms, c.ms];
+    const c = await candidate.time(sample);
+    const b = await baseline.time(sample);
+    return [b, c];
   };
   for (let i = 0; i < settings.warmup; i++) {
     await round(i);

@@ -25,16 +25,16 @@ describe.skipIf(!HAVE_CORPUS)('lossless round trip of the corpus', () => {
     expect(different).toEqual([]);
   });
 
-  it('convert --to none writes byte-identical files', () => {
+  it('convert --to none writes byte-identical files', async () => {
     const out = mkdtempSync(join(tmpdir(), 'onnxpress-rt-'));
     const different: string[] = [];
     try {
-      files.forEach((file, i) => {
+      for (const [i, file] of files.entries()) {
         const target = join(out, `${i}.onnx`);
-        convertFile(file, target, 'none');
+        await convertFile(file, target, 'none');
         if (Buffer.compare(readFileSync(target), readFileSync(file)) !== 0) different.push(relative(CORPUS, file));
         rmSync(target);
-      });
+      }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -11,18 +11,22 @@ import { REPO_ROOT } from '../helpers/corpus.js';
 const INDEX = path.join(REPO_ROOT, 'src/index.ts');
 
 const PUBLIC_API = [
-  'AttrType', 'Attribute', 'DEFAULT_BLOCK_RULES', 'DEFAULT_THRESHOLDS', 'DataType', 'Graph', 'Model', 'Node',
-  'OnnxFunction', 'OnnxpressError', 'PipelineError', 'Tensor', 'Value', 'accuracy', 'bfloat16ToFloat32',
-  'blockRuleFor', 'buildSummary', 'buildValidationResult', 'byteSizeOf', 'castCleanupPass', 'cleanupCasts',
-  'compareOutputs', 'compareReports', 'computeQuantParams', 'conversionNames', 'convertFile', 'convertModel',
-  'dataTypeInfo', 'dataTypeName', 'dimsOf', 'elemTypeOf', 'exitCodeFor', 'float16ToFloat32', 'float32ToBfloat16',
-  'float32ToFloat16', 'float32ToFloat16Clamped', 'formatType', 'fp16Pass', 'fromOrtTensor', 'inferKind',
-  'isKnownDataType', 'isOnnxpressError', 'loadInputs', 'loadModel', 'loadPipeline', 'loadTestDataSet', 'modelInputs',
-  'modelToBytes', 'nodeReads', 'outputPaths', 'parseModel', 'parseNpy', 'parsePipeline', 'parseReport', 'parseShard',
-  'parseThreshold', 'planPipeline', 'quantizeDynamic', 'quantizeDynamicPass', 'quantizeTensor', 'readLabels',
-  'readNpyFile', 'readTensorFile', 'registerConversion', 'renderHtml', 'renderJUnit', 'renderJson', 'renderMarkdown',
-  'runPipeline', 'saveModel', 'sortTopologically', 'summarizeModel', 'synthesizeInputs', 'tensorType', 'toFloat16',
-  'toOrtTensor', 'topologicalOrder', 'validate', 'withElemType', 'writeReports',
+  'AttrType', 'Attribute', 'BUILT_IN_CONVERSIONS', 'CastCleanupPass', 'ConversionRegistry', 'DEFAULT_BLOCK_RULES',
+  'DEFAULT_THRESHOLDS', 'DataType', 'Fp16Pass', 'Graph', 'Model', 'Node', 'OnnxFunction', 'OnnxpressError',
+  'PassBase', 'PassError', 'PassManager', 'PipelineError', 'QuantizeDynamicPass', 'Sequential', 'Tensor', 'Value',
+  'accuracy', 'applyConversions', 'bfloat16ToFloat32', 'blockRuleFor', 'buildSummary', 'buildValidationResult',
+  'builtInConversions', 'byteSizeOf', 'cleanupCasts', 'compareOutputs', 'compareReports', 'computeQuantParams',
+  'convertFile', 'convertModel', 'dataTypeInfo', 'dataTypeName', 'dimsOf', 'elemTypeOf', 'exitCodeFor',
+  'externalDataError', 'float16ToFloat32', 'float32ToBfloat16', 'float32ToFloat16', 'float32ToFloat16Clamped',
+  'formatType', 'fromOrtTensor', 'graphSorted', 'inferKind', 'inputError', 'isKnownDataType', 'isOnnxpressError',
+  'loadConversionModule', 'loadInputs', 'loadModel', 'loadPipeline', 'loadTestDataSet', 'measureActivations',
+  'measureForAutoBlock', 'modelError', 'modelInputs', 'modelToBytes', 'nodeReads', 'normalizeValidateOptions',
+  'outputPaths', 'parseError', 'parseModel', 'parseNpy', 'parsePipeline', 'parseReport', 'parseShard',
+  'parseThreshold', 'passError', 'pipelineError', 'planPipeline', 'quantizeDynamic', 'quantizeTensor', 'readError',
+  'readLabels', 'readNpyFile', 'readTensorFile', 'renderHtml', 'renderJUnit', 'renderJson', 'renderMarkdown',
+  'resolveThresholds', 'runPipeline', 'runtimeError', 'saveModel', 'sortTopologically', 'summarizeModel',
+  'summarizePasses', 'synthesizeInputs', 'tensorType', 'timeoutError', 'toFloat16', 'toOrtTensor', 'tooLargeError',
+  'topologicalOrder', 'usageError', 'validate', 'withElemType', 'writeError', 'writeReports',
 ];
 
 interface DocName {

@@ -10,6 +10,12 @@ if (!HAVE_CORPUS && process.env.ONNXPRESS_REQUIRE_CORPUS) {
   throw new Error(`ONNXPRESS_REQUIRE_CORPUS is set but the corpus is missing at ${CORPUS}`);
 }
 
+/** The exported models: models/NAME/ holds model.onnx, test_data_set_0/, ort/ (onnxruntime's conversions), meta.json. */
+export const CORPUS_MODELS_DIR = join(CORPUS, 'models');
+
+/** ONNX's backend node tests: onnx-backend/node/NAME/ holds model.onnx and test_data_set_0/. */
+export const BACKEND_NODE_DIR = join(CORPUS, 'onnx-backend', 'node');
+
 /** Every .onnx file below a folder. */
 export function onnxFilesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -24,4 +30,5 @@ export function onnxFilesUnder(dir: string): string[] {
   return out.sort();
 }
 
+/** The models under models/, by name. */
 export const CORPUS_MODELS = ['bert_tiny', 'char_gpt', 'digits_cnn', 'marian_tiny', 't5_tiny', 'vit_tiny'];

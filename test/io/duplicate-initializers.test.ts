@@ -6,12 +6,12 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { convertModel } from '../../src/convert.js';
-import '../../src/conversions.js';
 import { DataType } from '../../src/ir/dtypes.js';
 import { modelToBytes } from '../../src/io/bytes.js';
 import { parseModel } from '../../src/io/load.js';
 import { decode, encode, type ProtoMessage } from '../../src/proto/codec.js';
 import { ModelBuilder } from '../../src/testing/builder.js';
+import { runModel, SESSION_OPTIONS } from '../helpers/ort.js';
 
 /** y = x + w, with `w` listed three times: [1, 2], then 'v', then [5, 6], then [7, 8] last. */
 function modelWithDuplicates(): Uint8Array {
@@ -28,13 +28,8 @@ function modelWithDuplicates(): Uint8Array {
 }
 
 async function run(bytes: Uint8Array): Promise<number[]> {
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
-  try {
-    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(0, 0), [2]) });
-    return Array.from(out[session.outputNames[0]!]!.data as Float32Array);
-  } finally {
-    await session.release();
-  }
+  const out = await runModel(bytes, { x: new ort.Tensor('float32', Float32Array.of(0, 0), [2]) }, { ...SESSION_OPTIONS, logSeverityLevel: 3 });
+  return Array.from(Object.values(out)[0]!.data as Float32Array);
 }
 
 describe('an initializer name listed more than once', () => {
@@ -50,7 +45,7 @@ describe('an initializer name listed more than once', () => {
 
   it('a conversion that retypes the tensor in effect drops the shadowed ones, which would make the model invalid', async () => {
     const model = parseModel(modelWithDuplicates());
-    convertModel(model, 'fp16', { keepIoTypes: true });
+    await convertModel(model, 'fp16', { keepIoTypes: true });
     const written = modelToBytes(model);
     const reread = decode(written, 'ModelProto');
     const types = ((reread.graph as ProtoMessage).initializer as ProtoMessage[]).map((t) => [t.name, t.data_type]);

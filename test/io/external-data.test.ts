@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -8,10 +7,8 @@ import { OnnxpressError } from '../../src/errors.js';
 import { loadModel, parseModel } from '../../src/io/load.js';
 import { saveModel } from '../../src/io/save.js';
 import { ModelBuilder } from '../../src/testing/builder.js';
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'onnxpress-ext-'));
-}
+import { runModel } from '../helpers/ort.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** y = x @ W1 @ W2 with two 64x64 weights and one tiny bias. */
 function twoLayerModel() {
@@ -27,10 +24,8 @@ function twoLayerModel() {
 }
 
 async function runFile(path: string): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(path);
   const x = new ort.Tensor('float32', Float32Array.from({ length: 64 }, (_, i) => (i % 7) - 3), [1, 64]);
-  const out = await session.run({ x });
-  return out[session.outputNames[0]!]!.data as Float32Array;
+  return Object.values(await runModel(path, { x }))[0]!.data as Float32Array;
 }
 
 describe('external data', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtypes.js';
 import { OnnxpressError } from '../../src/errors.js';
 import { parseNpy } from '../../src/io/npy.js';
-import { bytesOf, npyBytes } from './input-files.js';
+import { bytesOf, npyBytes } from '../validate/input-files.js';
 
 describe('parseNpy', () => {
   it('reads a version 1.0 float32 array in C order', () => {

@@ -64,7 +64,7 @@ describe('element type inference', () => {
     const fnBody = new GraphBuilder('fn');
     const p = new Value('p');
     fnBody.graph.inputs.push(p);
-    fnBody.graph.outputs.push(fnBody.node('Neg', [p]));
+    fnBody.graph.appendOutput(fnBody.node('Neg', [p]));
     const fn = new OnnxFunction({ name: 'F', domain: 'local', body: fnBody.graph });
     const call = b.node('F', [x], {}, { domain: 'local' });
     const model = b.build();

@@ -7,7 +7,7 @@ import { saveModel } from '../../src/io/save.js';
 import { canonicalJson, entryKey, fingerprintModel, readCached, writeCached, type KeyParts } from '../../src/pipeline/cache.js';
 import type { PlannedVariant } from '../../src/pipeline/plan.js';
 import type { EntryOutcome } from '../../src/pipeline/types.js';
-import type { ValidateRequest } from '../../src/pipeline/validator.js';
+import { normalizeValidateOptions } from '../../src/validate/options.js';
 import { ModelBuilder } from '../../src/testing/builder.js';
 import { tempDir, writeFile, writeTinyModel } from './helpers.js';
 
@@ -26,19 +26,19 @@ async function setup(root: string) {
     output: path.join(root, 'out/m/q.onnx'),
     thresholds: [{ metric: 'cosine', limit: 0.99, direction: 'min', source: 'user' }],
   };
-  const request: ValidateRequest = {
-    baseline: { path: model, name: 'm' },
-    candidate: { path: variant.output, name: 'q' },
+  const options = normalizeValidateOptions({
+    baseline: model,
+    baselineName: 'm',
+    candidate: variant.output,
+    candidateName: 'q',
     kind: 'int8',
     thresholds: variant.thresholds,
-    inputs: { source: 'test-data', dir: data },
-    dims: {},
+    inputs: [data],
     labels,
-    latency: { rounds: 10 },
-    executionProvider: 'cpu',
-  };
-  const parts = async (): Promise<KeyParts> => ({ fingerprint: await fingerprintModel(model), variant, request });
-  return { model, data, labels, variant, request, parts };
+    latency: { iterations: 10 },
+  });
+  const parts = async (): Promise<KeyParts> => ({ fingerprint: await fingerprintModel(model), variant, options });
+  return { model, data, labels, variant, options, parts };
 }
 
 describe('cache keys', () => {
@@ -49,16 +49,18 @@ describe('cache keys', () => {
     expect(await entryKey(await one.parts())).toBe(await entryKey(await two.parts()));
   });
 
-  it('change with the model, a pass option, a threshold, the latency settings, test data, labels or the validator', async () => {
+  it('change with the model, a pass option, a threshold, the latency settings, names, test data, labels or the validator', async () => {
     const root = tempDir();
     const s = await setup(root);
     const base = await entryKey(await s.parts());
     const keyWith = async (change: (p: KeyParts) => KeyParts) => entryKey(change(await s.parts()));
 
     expect(await keyWith((p) => ({ ...p, variant: { ...p.variant, passes: [{ to: 'int8', options: { perChannel: true } }] } }))).not.toBe(base);
-    expect(await keyWith((p) => ({ ...p, request: { ...p.request, thresholds: [{ ...p.request.thresholds[0]!, limit: 0.98 }] } }))).not.toBe(base);
-    expect(await keyWith((p) => ({ ...p, request: { ...p.request, latency: false } }))).not.toBe(base);
-    expect(await keyWith((p) => ({ ...p, request: { ...p.request, inputs: { source: 'random', seed: 0 } } }))).not.toBe(base);
+    expect(await keyWith((p) => ({ ...p, options: { ...p.options, thresholds: [{ ...p.options.thresholds[0]!, limit: 0.98 }] } }))).not.toBe(base);
+    expect(await keyWith((p) => ({ ...p, options: { ...p.options, latency: false } }))).not.toBe(base);
+    expect(await keyWith((p) => ({ ...p, options: { ...p.options, iterations: 11 } }))).not.toBe(base);
+    expect(await keyWith((p) => ({ ...p, options: { ...p.options, inputs: [] } }))).not.toBe(base);
+    expect(await keyWith((p) => ({ ...p, options: { ...p.options, candidateName: 'r' } }))).not.toBe(base);
 
     const validator = writeFile(path.join(root, 'v.mjs'), 'export async function validate() {}');
     const withValidator = await keyWith((p) => ({ ...p, validator }));

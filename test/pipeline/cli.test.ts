@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIPELINE } from '../../src/cli/run.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
-import { TEST_VALIDATOR, tempDir, writeFile, writeTinyModel } from './helpers.js';
+import { tempDir, writeFile, writeTinyModel } from './helpers.js';
 
 function project(variants: string, extraModels: Record<string, Uint8Array> = {}) {
   const root = tempDir();
@@ -20,7 +20,6 @@ variants:
 ${variants}
 validate:
   latency: false
-  runner: ${JSON.stringify(TEST_VALIDATOR)}
 `,
   );
   return root;
@@ -53,7 +52,6 @@ describe('onnxpress run', () => {
 variants: { copy: none, strict: none }
 validate:
   latency: false
-  runner: ${JSON.stringify(TEST_VALIDATOR)}
   thresholds: { strict: { max-abs: -1 } }
 `,
     );

@@ -7,8 +7,7 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import '../../src/conversions.js';
-import { conversionNames } from '../../src/convert.js';
+import { builtInConversions } from '../../src/conversions/builtins.js';
 import { DataType } from '../../src/ir/dtypes.js';
 import { saveModel } from '../../src/io/save.js';
 import { loadPipeline } from '../../src/pipeline/normalize.js';
@@ -16,7 +15,7 @@ import { planPipeline } from '../../src/pipeline/plan.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { ModelBuilder, tensorOf } from '../../src/testing/builder.js';
 import { CORPUS, HAVE_CORPUS } from '../helpers/corpus.js';
-import { TEST_VALIDATOR, tempDir, writeFile } from './helpers.js';
+import { tempDir, writeFile } from './helpers.js';
 
 const FROM_CORPUS = ['node/test_if', 'node/test_lstm_defaults', 'node/test_lstm_with_peepholes', 'pytorch-converted/test_Linear'];
 
@@ -36,7 +35,7 @@ describe.skipIf(!HAVE_CORPUS)('a folder of unseen models', () => {
     for (const m of FROM_CORPUS) cpSync(path.join(CORPUS, 'onnx-backend', m), path.join(root, 'zoo', path.basename(m)), { recursive: true });
     writeFile(path.join(root, 'zoo/const_weights/model.onnx'), '');
     constantWeightsModel(path.join(root, 'zoo/const_weights/model.onnx'));
-    const conversions = ['int8', 'fp16'].filter((c) => conversionNames().includes(c));
+    const conversions = ['int8', 'fp16'].filter((c) => builtInConversions().has(c));
     const file = writeFile(
       path.join(root, 'p.yaml'),
       `models: [zoo]
@@ -45,7 +44,6 @@ variants:
 ${conversions.map((c) => `  ${c}: { to: ${c}${c === 'fp16' ? ', keepIoTypes: true' : ''} }`).join('\n')}
 validate:
   latency: false
-  runner: ${JSON.stringify(TEST_VALIDATOR)}
 `,
     );
     const first = await runPipeline(planPipeline(loadPipeline(file)), { jobs: 2 });

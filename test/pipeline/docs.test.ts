@@ -4,6 +4,7 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/run.js';
+import { builtInConversions } from '../../src/conversions/builtins.js';
 import { pipelineSchema, type Spec } from '../../src/pipeline/schema.js';
 import { METRICS } from '../../src/validate/thresholds.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
@@ -34,7 +35,7 @@ describe('docs/pipelines.md', () => {
   });
 
   it('describes every flag of onnxpress run', () => {
-    const options = (runCommand.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+    const options = (runCommand(builtInConversions()).builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
     const aliases = new Set(Object.values(options.alias).flat());
     const flags = Object.keys(options.key).filter((k) => !['help', 'version', 'pipeline'].includes(k) && !aliases.has(k));
     expect(doc).toContain('`--jobs N`, `-j N`');

@@ -1,21 +1,15 @@
 /** Small models, pipeline files and temporary folders for the pipeline tests. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll } from 'vitest';
-import type { ConversionDef } from '../../src/conversion-def.js';
+import type { ConversionDef } from '../../src/conversions/types.js';
 import { DataType } from '../../src/ir/dtypes.js';
 import { saveModel } from '../../src/io/save.js';
 import { ModelBuilder } from '../../src/testing/builder.js';
 
-/** The test validator: ONNX Runtime on both models, onnxpress's metrics (see the file). */
-export const TEST_VALIDATOR = path.resolve(import.meta.dirname, 'fixtures/ort-validator.mjs');
+/** A custom validator module that aborts for names starting with "crash" and otherwise runs onnxpress's own (see the file). */
+export const CRASHING_VALIDATOR = path.resolve(import.meta.dirname, 'fixtures/crashing-validator.mjs');
 
-export function tempDir(prefix = 'onnxpress-pipeline-'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from '../helpers/temp.js';
 
 /** y = x @ W with an 8x8 W that depends on `seed`: a model ONNX Runtime runs in milliseconds. */
 export function writeTinyModel(file: string, seed = 1): string {
@@ -36,21 +30,23 @@ export function writeFile(file: string, text: string | Uint8Array): string {
 
 /** Conversions with fixed options, so that schema tests do not depend on how the real ones evolve. */
 export const FAKE_CONVERSIONS: ConversionDef[] = [
-  { name: 'none', describe: 'copy', options: {}, run: () => ({ kind: 'none' }) },
+  { name: 'none', describe: 'copy', options: {}, passes: () => [] },
   {
     name: 'fp16',
     describe: 'half',
+    kind: 'fp16',
     options: { 'keep-io-types': { type: 'boolean', describe: 'keep io' }, 'block-ops': { type: 'array', describe: 'ops' } },
-    run: () => ({ kind: 'fp16' }),
+    passes: () => [],
   },
   {
     name: 'int8',
     describe: 'quantize',
+    kind: 'int8',
     options: {
       'per-channel': { type: 'boolean', describe: 'per channel' },
       format: { type: 'string', choices: ['qoperator', 'qdq'], default: 'qoperator', describe: 'format' },
       'min-elements': { type: 'number', default: 0, describe: 'min' },
     },
-    run: () => ({ kind: 'int8' }),
+    passes: () => [],
   },
 ];

@@ -57,8 +57,21 @@ validate: { seed: 3 }
     const gpt = plan.models[0]!;
     expect(gpt.inputs).toEqual({ source: 'test-data', dir: path.join(root, 'corpus/char_gpt/test_data_set_0') });
     expect(gpt.labels).toBe(path.join(root, 'corpus/char_gpt/labels.pb'));
-    expect(plan.models[1]!.inputs).toEqual({ source: 'random', seed: 3 });
+    expect(plan.models[1]!.inputs).toEqual({ source: 'random' });
     expect(plan.models[1]!.labels).toBeUndefined();
+    // What each variant's validator receives: the model's file, id, inputs and labels, the variant's output and name.
+    expect(gpt.variants[1]!.validate).toMatchObject({
+      baseline: gpt.file,
+      baselineName: 'char_gpt',
+      candidate: gpt.variants[1]!.output,
+      candidateName: 'b',
+      kind: gpt.variants[1]!.kind,
+      inputs: [path.join(root, 'corpus/char_gpt/test_data_set_0')],
+      labels: path.join(root, 'corpus/char_gpt/labels.pb'),
+      seed: 3,
+    });
+    expect(plan.models[1]!.variants[0]!.validate).toMatchObject({ inputs: [], seed: 3 });
+    expect(plan.models[1]!.variants[0]!.validate.labels).toBeUndefined();
     expect(gpt.variants.map((v) => path.relative(root, v.output))).toEqual(['corpus/out/char_gpt/a.onnx', 'corpus/out/char_gpt/b.onnx']);
     expect(plan.cacheDir).toBe(path.join(root, 'corpus/out/.onnxpress-cache'));
   });

@@ -1,7 +1,7 @@
 /**
- * Runs real pipelines: worker processes convert tiny models, and the test validator (ONNX Runtime on both
- * models, onnxpress's metrics) checks them. Conversion 'none' re-saves a model unchanged, so its outputs
- * must equal the original's exactly: cosine 1 and max-abs 0 are known without running anything.
+ * Runs real pipelines: worker processes convert tiny models, and onnxpress's own validator checks them (without
+ * latency, to stay fast). Conversion 'none' re-saves a model unchanged, so its outputs must equal the original's
+ * exactly: cosine 1 and max-abs 0 are known without running anything.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { parseReport } from '../../src/report/index.js';
 import type { ValidationSummary } from '../../src/validate/types.js';
 import { runCli } from '../helpers/cli.js';
 import { processesMarked, writeHangingModel } from '../helpers/hanging-model.js';
-import { TEST_VALIDATOR, tempDir, writeFile, writeTinyModel } from './helpers.js';
+import { CRASHING_VALIDATOR, tempDir, writeFile, writeTinyModel } from './helpers.js';
 
 function entry(result: PipelineRunResult, model: string, variant: string): EntryOutcome {
   const found = result.entries.find((e) => e.model === model && e.variant === variant);
@@ -33,7 +33,7 @@ describe('one model failing does not affect the others', () => {
     root = tempDir();
     writeTinyModel(path.join(root, 'models/a/model.onnx'), 1);
     writeTinyModel(path.join(root, 'models/b/model.onnx'), 2);
-    // The test validator aborts the process for a model whose id starts with "crash" (as ONNX Runtime aborts).
+    // The custom runner aborts the process for a model whose id starts with "crash" (as ONNX Runtime aborts).
     writeTinyModel(path.join(root, 'models/crash/model.onnx'), 3);
     const good = readFileSync(path.join(root, 'models/a/model.onnx'));
     writeFile(path.join(root, 'models/broken/model.onnx'), good.subarray(0, good.length - 40));
@@ -46,11 +46,18 @@ variants:
   twice: { chain: [none, none] }
 validate:
   latency: false
-  runner: ${JSON.stringify(TEST_VALIDATOR)}
+  runner: ${JSON.stringify(CRASHING_VALIDATOR)}
 report: { title: isolation }
 `,
     );
     result = await runPipeline(planPipeline(loadPipeline(file)), { jobs: 2, onEvent: (e) => events.push(e) });
+  });
+
+  it('the custom runner receives the validation options of the plan, as they are', () => {
+    const plan = planPipeline(loadPipeline(path.join(root, 'pipeline.yaml')));
+    const planned = plan.models.find((m) => m.id === 'a')!.variants.find((v) => v.name === 'copy')!;
+    expect(JSON.parse(readFileSync(`${planned.output}.options.json`, 'utf8'))).toEqual(planned.validate);
+    expect(planned.validate).toMatchObject({ baselineName: 'a', candidateName: 'copy', latency: false, inputs: [], kind: 'other' });
   });
 
   it('good models pass, with outputs identical to the original', () => {
@@ -145,7 +152,6 @@ variants:
   twice: { chain: [none, none] }
 validate:
   latency: false
-  runner: ${JSON.stringify(TEST_VALIDATOR)}
   thresholds: { twice: { cosine: ${cosine} } }
 `,
       );
@@ -197,7 +203,7 @@ describe('a worker that cannot start', () => {
       variant: name,
       passes: [],
       output: path.join(root, `${name}.onnx`),
-      request: {} as never,
+      options: {} as never,
     });
     await runWorkerTask({ model: 'm', input: 'm.onnx', variants: [variant('x'), variant('y')] }, { stage: () => {}, entry: (e) => entries.push(e) }, { workerEntry: path.join(root, 'missing.js') });
     expect(entries.map((e) => [e.variant, e.status, e.error!.stage, e.cacheable])).toEqual([

@@ -85,6 +85,30 @@ report:
     ]);
   });
 
+  it('validate: keys come from the validation options, with their types', () => {
+    const text = `models: [a.onnx]
+variants: { q: int8 }
+validate:
+  executionProvider: [cpu]
+  latency: { warmup: 2, iterations: 5 }
+  threads: 0
+  graphOptimizationLevel: fast
+  samples: 1.5
+  timeout: 10
+`;
+    const errors = errorsOf(text);
+    expect(errors.slice(0, 5)).toEqual([
+      'pipelines/p.yaml:4: validate.executionProvider: expected a string, got a list',
+      'pipelines/p.yaml:5: validate.latency.iterations: unknown key (expected one of: rounds, warmup)',
+      'pipelines/p.yaml:6: validate.threads: expected a positive integer, got the number 0',
+      "pipelines/p.yaml:7: validate.graphOptimizationLevel: 'fast' is not one of disabled, basic, extended, all",
+      'pipelines/p.yaml:8: validate.samples: expected a positive integer, got the number 1.5',
+    ]);
+    // The timeout of a variant is the pipeline's top-level `timeout`.
+    expect(errors[5]).toMatch(/^pipelines\/p\.yaml:9: validate\.timeout: unknown key \(expected one of: .*\bexecutionProvider\b.*, runner\)$/);
+    expect(errors).toHaveLength(6);
+  });
+
   it('a variant without `to`, a choice outside the declared ones, a nested chain', () => {
     const text = `models: [a.onnx]
 variants:
@@ -168,7 +192,22 @@ describe('a valid pipeline is normalized', () => {
     expect(config.baseDir).toBe('/project/pipelines');
     expect(config.out).toBe('/project/pipelines/out/p');
     expect(config.report).toEqual({ dir: '/project/pipelines/out/p', formats: ['json', 'md', 'html', 'junit'], title: 'p' });
-    expect(config.validate).toMatchObject({ executionProvider: 'cpu', latency: {}, seed: 0, defaultThresholds: true });
+    expect(config.validate).toEqual({});
+    // Each variant's validation options, normalized: the pipeline's defaults (latency on), then the options'.
+    expect(config.variants[0]!.validate).toMatchObject({
+      seed: 0,
+      thresholds: [],
+      defaultThresholds: true,
+      kind: config.variants[0]!.kind,
+      latency: true,
+      iterations: 50,
+      warmup: 5,
+      threads: 2,
+      interOpThreads: 1,
+      graphOptimizationLevel: 'all',
+      providers: ['cpu'],
+      bootstrap: { resamples: 2000, seed: 1, confidence: 0.95 },
+    });
     expect(config.variants.map((v) => [v.name, v.kind, v.line])).toEqual([
       ['fp16', 'fp16', 3],
       ['int8', 'int8', 4],
@@ -207,9 +246,11 @@ report: { dir: reports, formats: [md, md, html] }
     expect(both.passes.map((p) => p.to)).toEqual(['fp16', 'int8']);
     expect(both.kind).toBe('other');
     expect(config.variants.find((v) => v.name === 'copy')!.kind).toBe('other');
-    expect(config.validate.latency).toBe(false);
-    expect(config.validate.thresholds.all).toEqual([{ metric: 'nan', limit: 0, direction: 'max', source: 'user' }]);
-    expect(config.validate.thresholds.byVariant.both).toEqual([
+    expect(both.validate).toMatchObject({ latency: false, seed: 7, kind: 'other' });
+    expect(config.variants.find((v) => v.name === 'copy')!.validate.thresholds).toEqual([{ metric: 'nan', limit: 0, direction: 'max', source: 'user' }]);
+    // A variant's own thresholds after those of '*'.
+    expect(both.validate.thresholds).toEqual([
+      { metric: 'nan', limit: 0, direction: 'max', source: 'user' },
       { metric: 'cosine', limit: 0.99, direction: 'min', source: 'user' },
       { metric: 'top1', output: 'logits', limit: 0.95, direction: 'min', source: 'user' },
     ]);

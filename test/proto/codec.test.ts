@@ -56,7 +56,13 @@ describe('protobuf codec', () => {
     const canonical = bytes([...tag(1, 0), 2, ...tag(1, 0), 3, ...len(4, [...new Uint8Array(floats.buffer)])]);
     expect(encode(decode(canonical, 'TensorProto'), 'TensorProto')).toEqual(canonical);
     // The other way round: dims packed, float_data unpacked.
-    const unusual = bytes([...len(1, [2, 3]), ...tag(4, 5), ...new Uint8Array(floats.buffer.slice(0, 4)), ...tag(4, 5), ...new Uint8Array(floats.buffer.slice(4, 8))]);
+    const unusual = bytes([
+      ...len(1, [2, 3]),
+      ...tag(4, 5),
+      ...new Uint8Array(floats.buffer.slice(0, 4)),
+      ...tag(4, 5),
+      ...new Uint8Array(floats.buffer.slice(4, 8)),
+    ]);
     const msg = decode(unusual, 'TensorProto');
     expect(msg.dims).toEqual([2, 3]);
     expect(Array.from(msg.float_data as Float32Array)).toEqual([1.5, -2]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Model } from '../../src/ir/model.js';
 import { modelToBytes } from '../../src/io/bytes.js';
 import { generateBertBase } from '../../src/testing/bert-base.js';
+import { runModel } from '../helpers/ort.js';
 
 const SMALL = { layers: 2, hidden: 64, heads: 4, intermediate: 256, vocab: 1000, seed: 7 };
 
@@ -96,12 +97,10 @@ function referenceLogits(model: Model, cfg: typeof SMALL, ids: number[][], mask:
 }
 
 async function runOrt(model: Model, ids: number[][], mask: number[][]): Promise<ort.Tensor> {
-  const session = await ort.InferenceSession.create(modelToBytes(model));
   const shape = [ids.length, ids[0]!.length];
   const int64 = (rows: number[][]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), shape);
-  const result = await session.run({ input_ids: int64(ids), attention_mask: int64(mask) });
-  await session.release();
-  return result.logits!;
+  // A BERT-base model: onnxruntime's default threads.
+  return (await runModel(model, { input_ids: int64(ids), attention_mask: int64(mask) }, {})).logits!;
 }
 
 function expectClose(actual: ArrayLike<number>, expected: number[]): void {

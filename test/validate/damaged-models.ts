@@ -1,15 +1,11 @@
 /** Models that must fail validation in known ways, written to temporary folders. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType } from '../../src/ir/dtypes.js';
 import { loadModel } from '../../src/io/load.js';
 import { saveModel } from '../../src/io/save.js';
 import { ModelBuilder } from '../../src/testing/builder.js';
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'onnxpress-validate-test-'));
-}
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * Two one-node models on x: float32[4]: the baseline casts to int8, the candidate to int4 (opset 21, IR 10).

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtypes.js';
@@ -11,6 +10,7 @@ import { adaptForCandidate, loadInputs, modelInputs, type ModelInput } from '../
 import { readLabels } from '../../src/io/labels.js';
 import { CORPUS, HAVE_CORPUS } from '../helpers/corpus.js';
 import { bytesOf, npyBytes, writeTensorPb } from './input-files.js';
+import { tempDir } from '../helpers/temp.js';
 
 const INPUTS: ModelInput[] = [
   { name: 'ids', dataType: DataType.INT64, dims: ['batch', 4] },
@@ -29,10 +29,6 @@ function expectInputError(run: () => unknown, message: RegExp): void {
   expect(error).toBeInstanceOf(OnnxpressError);
   expect((error as OnnxpressError).code).toBe('E_INPUT');
   expect((error as Error).message).toMatch(message);
-}
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'onnxpress-inputs-'));
 }
 
 /** A folder of test_data_set_N folders, `sets` of them, each with ids = [n, n+1, n+2, n+3] and x = n/10... */
@@ -60,6 +56,13 @@ describe('loadInputs', () => {
     expect(values(set.samples[2]!.get('x')!)).toEqual([2.1, 2.2, 2.3, 2.4].map(Math.fround));
     // One set folder on its own is one sample.
     expect(loadInputs([join(root, 'test_data_set_3')], INPUTS).samples).toHaveLength(1);
+  });
+
+  it('reads only the inputs of a test-data folder: an unnamed expected output (old ONNX test data) is no error', () => {
+    const root = writeTestData(1);
+    const dir = join(root, 'test_data_set_0');
+    writeTensorPb(join(dir, 'output_0.pb'), undefined, DataType.FLOAT, [1], Float32Array.of(0));
+    expect(loadInputs([dir], INPUTS).samples[0]!.size).toBe(2);
   });
 
   it('combines loose .pb and .npy files (NAME=FILE, the TensorProto name, or the file name) into one sample', () => {

@@ -8,34 +8,16 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/io/load.js';
-import { decode } from '../../src/proto/codec.js';
 import { synthesizeInputs } from '../../src/validate/synthesize.js';
 import { validate } from '../../src/validate/validate.js';
-import { CORPUS, CORPUS_MODELS, HAVE_CORPUS } from '../helpers/corpus.js';
+import { CORPUS_MODELS, CORPUS_MODELS_DIR, HAVE_CORPUS } from '../helpers/corpus.js';
+import { maxAbsDiff, top1Accuracy } from '../helpers/metrics.js';
+import { readTensorPb, readTestDataFeeds } from '../helpers/ort.js';
 
-const MODELS = join(CORPUS, 'models');
+const MODELS = CORPUS_MODELS_DIR;
 const VARIANTS = ['int8', 'fp16'] as const;
 
 type Feeds = Record<string, ort.Tensor>;
-
-function readPb(file: string): { name: string; tensor: ort.Tensor } {
-  const t = decode(readFileSync(file), 'TensorProto');
-  const dims = (t.dims as (number | bigint)[]).map(Number);
-  const raw = new Uint8Array(t.raw_data as Uint8Array); // aligned copy
-  if (t.data_type === 1) return { name: t.name as string, tensor: new ort.Tensor('float32', new Float32Array(raw.buffer), dims) };
-  if (t.data_type === 7) return { name: t.name as string, tensor: new ort.Tensor('int64', new BigInt64Array(raw.buffer), dims) };
-  throw new Error(`unexpected type ${t.data_type} in ${file}`);
-}
-
-function testDataFeeds(model: string): Feeds {
-  const dir = join(MODELS, model, 'test_data_set_0');
-  const feeds: Feeds = {};
-  for (let k = 0; existsSync(join(dir, `input_${k}.pb`)); k++) {
-    const { name, tensor } = readPb(join(dir, `input_${k}.pb`));
-    feeds[name] = tensor;
-  }
-  return feeds;
-}
 
 const sessions = new Map<string, ort.InferenceSession>();
 async function session(file: string): Promise<ort.InferenceSession> {
@@ -62,27 +44,6 @@ async function outputsOf(file: string, feeds: Feeds): Promise<Record<string, Flo
   return Object.fromEntries(s.outputNames.map((name) => [name, result[name]!.data as Float32Array]));
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
-
-function top1Accuracy(logits: Float32Array, classes: number, labels: ArrayLike<number | bigint>): number {
-  let correct = 0;
-  let counted = 0;
-  for (let r = 0; r < labels.length; r++) {
-    const label = Number(labels[r]!);
-    if (label < 0) continue;
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (logits[r * classes + j]! > logits[r * classes + best]!) best = j;
-    counted++;
-    if (best === label) correct++;
-  }
-  return correct / counted;
-}
-
 function expectRelativelyClose(actual: number, expected: number): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(expected), 1e-12));
 }
@@ -103,7 +64,7 @@ describe.skipIf(!HAVE_CORPUS)('validate() on corpus models against onnxruntime r
           ...(hasLabels ? { labels: labelsFile } : {}),
         });
 
-        const feeds = testDataFeeds(model);
+        const feeds = readTestDataFeeds(join(dir, 'test_data_set_0'));
         const expectedCandidate = await outputsOf(candidate, feeds);
         const expectedBaseline = (baselineOutputs[model] ??= await outputsOf(baseline, feeds));
         expect(result.outputs.map((o) => o.name)).toEqual(Object.keys(expectedBaseline));
@@ -119,7 +80,7 @@ describe.skipIf(!HAVE_CORPUS)('validate() on corpus models against onnxruntime r
         if (variant === 'fp16') expect(result.notes.join(' ')).toMatch(/computes many float16 operators in float32/);
 
         if (hasLabels) {
-          const labels = readPb(labelsFile).tensor.data as BigInt64Array;
+          const labels = readTensorPb(labelsFile).tensor.data as BigInt64Array;
           const first = Object.keys(expectedBaseline)[0]!;
           const classes = result.outputs[0]!.dims.at(-1)!;
           expect(result.accuracy!.output).toBe(first);

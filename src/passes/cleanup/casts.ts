@@ -15,7 +15,8 @@ import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { inferTypes, orderedNodes, tensorElem, type ElemType } from '../elem-types.js';
-import type { Pass } from '../pass.js';
+import { graphSorted } from '../conditions.js';
+import { PassBase } from '../pass.js';
 
 const D = DataType;
 
@@ -38,7 +39,7 @@ export function castIsExact(from: DataType, to: DataType): boolean {
 }
 
 function isCast(node: Node | null | undefined): node is Node {
-  return !!node && node.opType === 'Cast' && (node.domainName === '' || node.domainName === 'ai.onnx');
+  return !!node && node.isOnnxOp('Cast');
 }
 
 /** The `to` of a Cast (opset 6+ int form), or undefined. */
@@ -84,7 +85,7 @@ export function removeRedundantCasts(model: Model, graphs: Iterable<Graph>, opti
     const out = node.output(0);
     if (!replaceable(graph, out, replacement)) return false;
     const isOutput = outputsIn.has(out);
-    out.replaceAllUsesWith(replacement, isOutput ? { graphOutputs: graph } : {});
+    out.replaceAllUsesWith(replacement);
     if (isOutput) {
       outputsIn.delete(out);
       const list = outputsIn.get(replacement) ?? [];
@@ -142,13 +143,17 @@ export function removeRedundantCasts(model: Model, graphs: Iterable<Graph>, opti
   return removed;
 }
 
-export const castCleanupPass: Pass<Record<string, never>, { removed: number }> = {
-  name: 'cleanup-casts',
-  run: (model) => {
+/** `cleanupCasts` as a pass. */
+export class CastCleanupPass extends PassBase<{ removed: number }> {
+  readonly name = 'cleanup-casts';
+  override readonly requires = [graphSorted];
+  override readonly ensures = [graphSorted];
+
+  protected call(model: Model) {
     const summary = cleanupCasts(model);
     return { modified: summary.removed > 0, summary };
-  },
-};
+  }
+}
 
 /** Stand-alone pass: infers element types, then cleans every graph of the model. */
 export function cleanupCasts(model: Model): { removed: number } {

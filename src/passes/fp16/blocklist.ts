@@ -8,6 +8,8 @@
  * one and inserts Casts to float32 around the node by itself (which works, see the doc).
  */
 
+import { normalizeDomain } from '../../ir/domain.js';
+
 /** Why a rule exists. */
 export type BlockSource =
   /** The op's schema (ONNX's, or ORT's for its own ops) does not allow float16 there. */
@@ -240,10 +242,6 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
       'for them are float32/double.',
   }),
 ]);
-
-export function normalizeDomain(domain: string): string {
-  return domain === 'ai.onnx' ? '' : domain;
-}
 
 function ruleKey(op: string, domain: string): string {
   return `${normalizeDomain(domain)}::${op}`;

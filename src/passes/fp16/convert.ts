@@ -25,9 +25,10 @@ import { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { TypeInfo } from '../../ir/types.js';
-import { OnnxpressError } from '../../errors.js';
+import { passError } from '../../errors.js';
 import { removeRedundantCasts } from '../cleanup/casts.js';
-import type { Pass } from '../pass.js';
+import { graphSorted } from '../conditions.js';
+import { PassBase } from '../pass.js';
 import {
   containsElemType,
   inferTypes,
@@ -101,7 +102,7 @@ interface Float32Copy {
   dims: Tensor['dims'];
 }
 
-const isOnnx = (node: Node): boolean => node.domainName === '' || node.domainName === 'ai.onnx';
+const isOnnx = (node: Node): boolean => node.isOnnxOp();
 
 /** Inputs whose element type does not matter to the node. */
 function readsAnyType(node: Node, index: number): boolean {
@@ -118,14 +119,20 @@ function readsAnyType(node: Node, index: number): boolean {
   }
 }
 
-/** The pass in the shape of the pass contract (src/passes/pass.ts). */
-export const fp16Pass: Pass<Fp16Options, Fp16Summary> = {
-  name: 'fp16',
-  run: (model, options) => {
-    const { modified, summary } = toFloat16(model, options);
+/** `toFloat16` as a pass: the options are fixed when it is made. */
+export class Fp16Pass extends PassBase<Fp16Summary> {
+  readonly name = 'fp16';
+  override readonly ensures = [graphSorted];
+
+  constructor(private readonly options: Fp16Options = {}) {
+    super();
+  }
+
+  protected call(model: Model) {
+    const { modified, summary } = toFloat16(model, this.options);
     return { modified, summary };
-  },
-};
+  }
+}
 
 export function toFloat16(model: Model, options: Fp16Options = {}): Fp16Result {
   const opts = normalizeFp16Options(options);
@@ -224,7 +231,7 @@ class Fp16Converter {
     this.flowGraph(this.main);
     if (this.problems.length > 0) {
       const more = this.problems.length > 3 ? ` (and ${this.problems.length - 3} more)` : '';
-      throw new OnnxpressError('E_PASS', `fp16: cannot convert this model safely, nothing was changed: ${this.problems.slice(0, 3).join('; ')}${more}`);
+      throw passError(`fp16: cannot convert this model safely, nothing was changed: ${this.problems.slice(0, 3).join('; ')}${more}`);
     }
   }
 
@@ -483,7 +490,7 @@ class Fp16Converter {
       const inner = new Value(this.names.fresh(`${v.name}_${precisionSuffix(tensorElem(home) ?? 0)}`));
       if (isKnownType(v.type) && v.type.kind === 'tensor') inner.type = { ...v.type, elemType: tensorElem(home) };
       producer.setOutput(v.outputIndex(), inner);
-      v.replaceAllUsesWith(inner);
+      v.replaceAllUsesWith(inner, { graphOutputs: false });
       const cached = this.conversions.get(v);
       if (cached) {
         this.conversions.delete(v);
@@ -494,7 +501,7 @@ class Fp16Converter {
     } else {
       // Subgraph outputs are matched by position: a new value is fine.
       const made = this.placer.cast(g, v, elem, producer && producer.graph === g ? producer : null).output(0);
-      g.outputs[index] = made;
+      g.replaceOutput(index, made);
       this.homes.set(made, to);
       return;
     }

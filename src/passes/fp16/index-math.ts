@@ -19,8 +19,6 @@ const SMALL_CONSTANT = 16;
 /** Ops that turn floats into integers or booleans (for the rest of their inputs, nothing float). */
 const INTEGER_SINKS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'IsNaN', 'IsInf', 'ArgMax', 'ArgMin', 'Shape', 'Size']);
 
-const isOnnx = (node: Node): boolean => node.domainName === '' || node.domainName === 'ai.onnx';
-
 export function findIndexMath(model: Model, types: TypeInference, graphs: Iterable<Graph>, excluded: (node: Node) => boolean): Set<Node> {
   const isFloat32 = (v: Value | null | undefined): boolean => !!v && containsElemType(types.typeOf(v), DataType.FLOAT);
   const isFloatType = (t: number | undefined): boolean =>
@@ -31,19 +29,19 @@ export function findIndexMath(model: Model, types: TypeInference, graphs: Iterab
   const smallConstant = (v: Value): boolean => {
     if (v.initializer) return v.initializer.elementCount <= SMALL_CONSTANT;
     const p = v.producer();
-    if (!p || p.opType !== 'Constant' || !isOnnx(p)) return false;
+    if (!p || p.opType !== 'Constant' || !p.isOnnxOp()) return false;
     const t = p.attr('value')?.value as { elementCount?: number } | undefined;
     if (t?.elementCount !== undefined) return t.elementCount <= SMALL_CONSTANT;
     return p.attr('value_float') !== undefined;
   };
   const fromInteger = (v: Value): boolean => {
     const p = v.producer();
-    if (!p || p.opType !== 'Cast' || !isOnnx(p)) return false;
+    if (!p || p.opType !== 'Cast' || !p.isOnnxOp()) return false;
     const from = tensorElem(types.typeOf(p.input(0)));
     return from !== undefined && !isFloatType(from);
   };
   const isSink = (node: Node): boolean => {
-    if (!isOnnx(node)) return false;
+    if (!node.isOnnxOp()) return false;
     if (node.opType === 'Cast') {
       const to = node.attr('to')?.value;
       return typeof to === 'number' && !isFloatType(to);
@@ -55,7 +53,7 @@ export function findIndexMath(model: Model, types: TypeInference, graphs: Iterab
   for (const graph of graphs) {
     const candidates = new Set<Node>();
     for (const node of orderedNodes(graph)) {
-      if (!isOnnx(node) || excluded(node) || node.opType === 'Cast' || node.opType === 'Constant' || node.subgraphs().length) continue;
+      if (!node.isOnnxOp() || excluded(node) || node.opType === 'Cast' || node.opType === 'Constant' || node.subgraphs().length) continue;
       if (!node.outputs.some(isFloat32)) continue;
       let fromIndices = false;
       let ok = true;

@@ -1,5 +1,4 @@
 /** Options of the FP16 pass, and their normalized form. */
-import type { Tensor } from '../../ir/tensor.js';
 
 export interface Fp16Options {
   /** Keep graph inputs/outputs float32 (with one Cast at each boundary): true for all, or the names to keep. */
@@ -18,14 +17,30 @@ export interface Fp16Options {
   /** Write float16-subnormal values (0 < |x| < 2^-14) of converted tensors as zero; default false (rounded, kept). */
   flushSubnormals?: boolean;
   /**
-   * Run the float32 model in ONNX Runtime on these input sets (name -> tensor) and keep
-   * float32 the nodes whose outputs would overflow float16.
+   * Keep float32 the nodes whose values would overflow float16, judged by the activations of the float32 model
+   * as measured in ONNX Runtime (measureForAutoBlock).
    */
   autoBlock?: AutoBlockOptions;
 }
 
+/** How large a value of the float32 model gets, over every input set it was measured on. */
+export interface ActivationStats {
+  /** Largest finite |x|. */
+  maxAbs: number;
+  /** NaN and +-Inf elements (in float32 already). */
+  nonFinite: number;
+}
+
+/**
+ * What auto-block decides from: the measured activations of the float32 model (measureForAutoBlock in
+ * src/runtime/activations.ts makes these options).
+ */
 export interface AutoBlockOptions {
-  inputSets: readonly ReadonlyMap<string, Tensor>[];
+  /**
+   * By value name: the float32 node outputs of the main graph (see valuesToMeasure) and its float32 graph inputs
+   * (see graphInputStats; an input missing here counts as 0).
+   */
+  activations: ReadonlyMap<string, ActivationStats>;
   /** Block a node when |activation| exceeds this (default 65504 / 2: room for later growth). */
   threshold?: number;
 }

@@ -6,10 +6,11 @@
  * call of it: one body cannot serve both precisions.
  */
 import { AttrType } from '../../ir/attribute.js';
+import { normalizeDomain } from '../../ir/domain.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import type { Model, OnnxFunction } from '../../ir/model.js';
 import type { TypeInference } from '../elem-types.js';
-import { blockRuleFor, blocksWholeNode, normalizeDomain, type BlockRule } from './blocklist.js';
+import { blockRuleFor, blocksWholeNode, type BlockRule } from './blocklist.js';
 import { findIndexMath } from './index-math.js';
 import type { NormalizedFp16Options } from './options.js';
 
@@ -40,7 +41,7 @@ export interface BlockPlan {
 
 function opsetMap(imports: Model['opsetImports']): Map<string, number> {
   const map = new Map<string, number>();
-  for (const o of imports) if (o.version !== undefined) map.set(normalizeDomain(o.domain ?? ''), Number(o.version));
+  for (const o of imports) if (o.version !== undefined) map.set(normalizeDomain(o.domain), Number(o.version));
   return map;
 }
 

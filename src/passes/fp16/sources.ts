@@ -42,7 +42,7 @@ function intAttr(node: Node, name: string): number | undefined {
  * `outputType` is the node's original output type.
  */
 export function attributeSource(node: Node, outputType: TypeInfo | undefined): AttributeSource | undefined {
-  if (node.domainName !== '' && node.domainName !== 'ai.onnx') return undefined;
+  if (!node.isOnnxOp()) return undefined;
   if (!containsElemType(outputType, DataType.FLOAT)) return undefined;
   switch (node.opType) {
     case 'Constant':

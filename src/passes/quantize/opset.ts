@@ -9,7 +9,7 @@
  */
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/graph.js';
-import { OnnxpressError } from '../../errors.js';
+import { passError } from '../../errors.js';
 
 /** Versions of each default-domain op up to opset 13 (onnx.defs schema history). */
 const OP_VERSIONS: Readonly<Record<string, readonly number[]>> = {
@@ -129,14 +129,12 @@ function stepIsSafe(node: Node, version: number): boolean {
   return CONDITIONAL[version]?.[node.opType]?.(node) ?? false;
 }
 
-export const isDefaultDomain = (domain: string | undefined): boolean => !domain || domain === 'ai.onnx';
-
 /** Why each default-domain node would change meaning between opset `from` and `to` (empty: raising is safe). */
 export function opsetRaiseBlockers(model: Model, from: number, to: number): string[] {
   const problems = new Map<string, string>();
   for (const graph of model.graph.allGraphs()) {
     for (const node of graph.nodes) {
-      if (!isDefaultDomain(node.domain)) continue;
+      if (!node.isOnnxOp()) continue;
       const versions = OP_VERSIONS[node.opType];
       const key = node.opType;
       if (!versions) {
@@ -178,8 +176,7 @@ export function ensureDefaultOpset(model: Model, minimum: number): OpsetChange |
   if (current >= minimum) return undefined;
   const blockers = opsetRaiseBlockers(model, current, minimum);
   if (blockers.length > 0) {
-    throw new OnnxpressError(
-      'E_PASS',
+    throw passError(
       `int8 quantization needs opset ${minimum} but the model imports opset ${current}, and these ops would change meaning at ${minimum}: ` +
         `${blockers.join(', ')}; convert the model to opset ${minimum} or later first (e.g. onnx.version_converter)`,
     );

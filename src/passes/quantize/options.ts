@@ -1,5 +1,5 @@
 /** Options of the INT8 dynamic quantization pass: the public shape, defaults, and checking. */
-import { OnnxpressError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 import type { WeightType } from './params.js';
 
 export const QUANTIZABLE_OP_TYPES = ['MatMul', 'Gemm', 'Gather', 'Attention', 'LSTM', 'Conv'] as const;
@@ -57,7 +57,6 @@ export interface NormalizedOptions {
   minElements: number;
 }
 
-const usage = (message: string): OnnxpressError => new OnnxpressError('E_USAGE', message);
 
 /** Lists may come as arrays or comma-separated strings (the CLI gives `--op-types MatMul,Gemm`). */
 function splitList(value: readonly string[] | string | undefined): string[] | undefined {
@@ -68,13 +67,13 @@ function splitList(value: readonly string[] | string | undefined): string[] | un
 
 export function normalizeOptions(options: QuantizeDynamicOptions = {}): NormalizedOptions {
   const weightType = options.weightType ?? 'int8';
-  if (weightType !== 'int8' && weightType !== 'uint8') throw usage(`--weight-type must be int8 or uint8, not '${String(weightType)}'`);
+  if (weightType !== 'int8' && weightType !== 'uint8') throw usageError(`--weight-type must be int8 or uint8, not '${String(weightType)}'`);
   const format = options.format ?? 'qoperator';
-  if (format !== 'qoperator' && format !== 'qdq') throw usage(`--format must be qoperator or qdq, not '${String(format)}'`);
+  if (format !== 'qoperator' && format !== 'qdq') throw usageError(`--format must be qoperator or qdq, not '${String(format)}'`);
   const convInteger = options.convInteger ?? false;
-  if (convInteger && format === 'qdq') throw usage('--conv-integer needs --format qoperator (qdq keeps every op float)');
+  if (convInteger && format === 'qdq') throw usageError('--conv-integer needs --format qoperator (qdq keeps every op float)');
   const minElements = options.minElements ?? 0;
-  if (!Number.isFinite(minElements) || minElements < 0) throw usage(`--min-elements must be a number >= 0, not '${String(minElements)}'`);
+  if (!Number.isFinite(minElements) || minElements < 0) throw usageError(`--min-elements must be a number >= 0, not '${String(minElements)}'`);
 
   const requested = splitList(options.opTypes as readonly string[] | string | undefined);
   let opTypes: Set<QuantizableOpType>;
@@ -84,10 +83,10 @@ export function normalizeOptions(options: QuantizeDynamicOptions = {}): Normaliz
     opTypes = new Set();
     for (const name of requested) {
       const match = QUANTIZABLE_OP_TYPES.find((t) => t.toLowerCase() === name.toLowerCase());
-      if (!match) throw usage(`--op-types: '${name}' cannot be quantized (known: ${QUANTIZABLE_OP_TYPES.join(', ')})`);
+      if (!match) throw usageError(`--op-types: '${name}' cannot be quantized (known: ${QUANTIZABLE_OP_TYPES.join(', ')})`);
       opTypes.add(match);
     }
-    if (opTypes.size === 0) throw usage('--op-types names no op type');
+    if (opTypes.size === 0) throw usageError('--op-types names no op type');
   }
 
   const include = splitList(options.includeNodes as readonly string[] | string | undefined);

@@ -9,7 +9,8 @@ import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
-import type { Pass, PassResult } from '../pass.js';
+import { graphSorted } from '../conditions.js';
+import { PassBase } from '../pass.js';
 import { quantizeAttention } from './attention.js';
 import { QuantizeContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
 import { EXPANDED_CONV, quantizeConv } from './conv.js';
@@ -17,7 +18,7 @@ import { quantizeGather } from './gather.js';
 import { quantizeGemm } from './gemm.js';
 import { quantizeLstm } from './lstm.js';
 import { quantizeMatMul } from './matmul.js';
-import { ensureDefaultOpset, ensureMicrosoftOpset, isDefaultDomain, MS_DOMAIN, opsetRaiseBlockers } from './opset.js';
+import { ensureDefaultOpset, ensureMicrosoftOpset, MS_DOMAIN, opsetRaiseBlockers } from './opset.js';
 import { normalizeOptions, type NormalizedOptions, type QuantFormat, type QuantizableOpType, type QuantizeDynamicOptions } from './options.js';
 import { removeReleased } from './rewrite.js';
 import { findConstant, initializerOwners } from './weights.js';
@@ -74,7 +75,7 @@ const QUANTIZED_OPS = new Set([
 /** The quantizable op a node is, if any. */
 export function quantizableKind(node: Node): QuantizableOpType | undefined {
   if (node.opType === 'Attention') return node.domain === MS_DOMAIN ? 'Attention' : undefined;
-  if (!isDefaultDomain(node.domain)) return undefined;
+  if (!node.isOnnxOp()) return undefined;
   switch (node.opType) {
     case 'MatMul':
     case 'Gemm':
@@ -313,10 +314,17 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
   return { model, summary };
 }
 
-export const quantizeDynamicPass: Pass<QuantizeDynamicOptions, QuantizeSummary> = {
-  name: 'quantize-dynamic-int8',
-  run(model: Model, options: QuantizeDynamicOptions): PassResult<QuantizeSummary> {
-    const { summary } = quantizeDynamic(model, options);
+/** `quantizeDynamic` as a pass: the options are fixed when it is made. */
+export class QuantizeDynamicPass extends PassBase<QuantizeSummary> {
+  readonly name = 'int8';
+  override readonly ensures = [graphSorted];
+
+  constructor(private readonly options: QuantizeDynamicOptions = {}) {
+    super();
+  }
+
+  protected call(model: Model) {
+    const { summary } = quantizeDynamic(model, this.options);
     return { modified: summary.modified, summary };
-  },
-};
+  }
+}

@@ -1,7 +1,6 @@
 /** Graph surgery shared by the rewrites: swapping a node for its quantized form, and cleaning up after. */
 import type { Graph, Node } from '../../ir/graph.js';
 import type { QuantizeContext } from './context.js';
-import { isDefaultDomain } from './opset.js';
 
 /**
  * Puts `nodes` in `old`'s place: each output of `old` moves to the node and
@@ -13,7 +12,7 @@ export function replaceNode(graph: Graph, old: Node, nodes: Node[], outputs: rea
     const target = outputs[i];
     if (!value) return;
     if (!target) {
-      if (value.useCount > 0 || graph.outputs.includes(value)) throw new Error(`${old.describe()}: output '${value.name}' has no replacement`);
+      if (value.useCount > 0 || value.isGraphOutput(graph)) throw new Error(`${old.describe()}: output '${value.name}' has no replacement`);
       return;
     }
     old.setOutput(i, null);
@@ -43,9 +42,9 @@ export function removeReleased(ctx: QuantizeContext): void {
     const producer = value.producer();
     if (value.initializer) {
       ctx.ownerOf(value)?.removeInitializerIfUnused(value.name, { evenIfGraphInput: irVersion < 4 });
-    } else if (producer && producer.graph && isDefaultDomain(producer.domain) && (producer.opType === 'Constant' || producer.opType === 'Identity')) {
+    } else if (producer && producer.graph && producer.isOnnxOp() && (producer.opType === 'Constant' || producer.opType === 'Identity')) {
       const graph = producer.graph;
-      if (graph.outputs.includes(value)) continue;
+      if (value.isGraphOutput(graph)) continue;
       const input = producer.opType === 'Identity' ? producer.input(0) : null;
       graph.remove(producer);
       if (input) pending.push(input);

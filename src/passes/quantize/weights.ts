@@ -3,7 +3,6 @@ import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { Tensor } from '../../ir/tensor.js';
-import { isDefaultDomain } from './opset.js';
 
 /** A float constant feeding a node: an initializer or a Constant node, possibly behind Identity nodes. */
 export interface ConstantWeight {
@@ -36,7 +35,7 @@ export function findConstant(model: Model, owners: ReadonlyMap<Value, Graph>, va
       return floatWeight(v.initializer, v, owner, value);
     }
     const producer = v.producer();
-    if (!producer || !isDefaultDomain(producer.domain) || !producer.graph) return undefined;
+    if (!producer || !producer.isOnnxOp() || !producer.graph) return undefined;
     if (producer.opType === 'Constant') {
       const attr = producer.attr('value');
       if (!(attr?.value instanceof Tensor)) return undefined;

@@ -4,10 +4,12 @@ import type { Model } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { parseModel } from '../../../src/io/load.js';
 import { inferTypes } from '../../../src/passes/elem-types.js';
-import { findOverflowingNodes, measureActivations } from '../../../src/passes/fp16/autoblock.js';
+import { findOverflowingNodes } from '../../../src/passes/fp16/autoblock.js';
 import { toFloat16 } from '../../../src/passes/fp16/convert.js';
+import { measureActivations, measureForAutoBlock } from '../../../src/runtime/activations.js';
 import { ModelBuilder, tensorOf } from '../../../src/testing/builder.js';
-import { maxAbsDiff, runModel } from './ort-run.js';
+import { maxAbsDiff } from '../../helpers/metrics.js';
+import { runModelValues as runModel } from '../../helpers/ort.js';
 
 const F32 = DataType.FLOAT;
 
@@ -33,10 +35,10 @@ function overflowingModel(): Model {
 const input = (scale: number) => new Map([['x', tensorOf('x', new Float32Array(8).map((_, i) => scale * (30 + i)), [1, 8])]]);
 
 describe('auto-block', () => {
-  it('measures every float activation of the float32 model in ONNX Runtime', () => {
+  it('measures every float activation of the float32 model in ONNX Runtime', async () => {
     const model = overflowingModel();
     const proj = [...model.graph.nodes].find((n) => n.name === 'proj')!.output(0);
-    const stats = measureActivations(model, [proj], [input(1)]);
+    const stats = await measureActivations(model, [proj.name], [input(1)]);
     // Column j of x W is sum_r (30 + r) * 1000 * ((8r + j) % 5); the largest is j = 4.
     let largest = 0;
     for (let j = 0; j < 8; j++) {
@@ -60,7 +62,7 @@ describe('auto-block', () => {
     expect([...broken.values().next().value!.values].some((v) => !Number.isFinite(v))).toBe(true);
 
     const model = overflowingModel();
-    const { summary } = toFloat16(model, { keepIoTypes: true, autoBlock: { inputSets: [feeds] } });
+    const { summary } = toFloat16(model, { keepIoTypes: true, autoBlock: await measureForAutoBlock(model, [feeds]) });
     // The producer of each big value and every reader of one; the Div after the LayerNorm runs in float16.
     expect(summary.kept.nodes.map((k) => k.name).sort()).toEqual(['ln', 'max', 'proj', 't1', 't2']);
     expect(summary.kept.nodes.every((k) => k.reason === 'auto-block')).toBe(true);
@@ -70,25 +72,25 @@ describe('auto-block', () => {
     expect(maxAbsDiff(fixed.values().next().value!.values, refValues)).toBeLessThan(1e-3);
   });
 
-  it('blocks nothing when every activation fits', () => {
+  it('blocks nothing when every activation fits', async () => {
     const model = overflowingModel();
-    const found = findOverflowingNodes(model, inferTypes(model), { inputSets: [input(0.01)] });
+    const found = findOverflowingNodes(model, inferTypes(model), await measureForAutoBlock(model, [input(0.01)]));
     expect(found.nodes.size).toBe(0);
     expect(found.measured).toBeGreaterThanOrEqual(5);
   });
 
-  it('a lower threshold blocks more', () => {
+  it('a lower threshold blocks more', async () => {
     const model = overflowingModel();
-    const found = findOverflowingNodes(model, inferTypes(model), { inputSets: [input(0.01)], threshold: 100 });
+    const found = findOverflowingNodes(model, inferTypes(model), await measureForAutoBlock(model, [input(0.01)], 100));
     expect([...found.nodes].map((n) => n.name).sort()).toEqual(['ln', 'max', 'proj', 't1', 't2']);
   });
 
-  it('a model ONNX Runtime cannot run gives a clear error', () => {
+  it('a model ONNX Runtime cannot run gives a clear error', async () => {
     const b = new ModelBuilder();
     const x = b.input('x', F32, [2]);
     b.output(b.node('NoSuchOp', [x]), F32, [2]);
     const model = b.build();
-    expect(() => findOverflowingNodes(model, inferTypes(model), { inputSets: [new Map([['x', tensorOf('x', new Float32Array(2), [2])]])] })).toThrow(
+    await expect(measureForAutoBlock(model, [new Map([['x', tensorOf('x', new Float32Array(2), [2])]])])).rejects.toThrow(
       /auto-block: ONNX Runtime could not run the float32 model/,
     );
   });

@@ -10,10 +10,10 @@ import {
   blockRuleFor,
   blocksWholeNode,
   DEFAULT_BLOCK_RULES,
-  normalizeDomain,
   ruleApplies,
   type BlockRule,
 } from '../../../src/passes/fp16/blocklist.js';
+import { normalizeDomain } from '../../../src/ir/domain.js';
 import { caseById, floatNames, type ProbeCase } from './ort-fp16-cases.js';
 import { buildAndRun, FLOAT, FLOAT16, type TinyModel } from './ort-fp16-harness.js';
 import { probeCase } from './ort-fp16-probe.js';

@@ -19,6 +19,7 @@ import { loadModel } from '../../../src/io/load.js';
 import { toFloat16 } from '../../../src/passes/fp16/convert.js';
 import { loadTestDataSet, numericValues, type TestDataSet } from '../../../src/io/tensor-files.js';
 import { fromOrtTensor, toOrtTensor } from '../../../src/runtime/ort-tensors.js';
+import { runModel } from '../../helpers/ort.js';
 
 // Warnings about shape merging and constant folding would drown the test output.
 ort.env.logLevel = 'error';
@@ -55,17 +56,6 @@ export function takesFloat32(model: Model): boolean {
 
 function outputsAbort(model: Model): boolean {
   return model.graph.outputs.some((v) => v.type?.kind === 'tensor' && ABORTING_TYPES.has(v.type.elemType ?? 0));
-}
-
-async function run(bytes: Uint8Array, data: TestDataSet): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(bytes);
-  try {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of data.inputs) feeds[name] = toOrtTensor(t);
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
 }
 
 function maxAbs(values: Float64Array): number {
@@ -134,7 +124,7 @@ export async function runCase(dir: string): Promise<CaseResult | undefined> {
   for (const t of data.inputs.values()) if (FLOAT_TYPES.has(t.dataType)) inputRange = Math.max(inputRange, maxAbs(numericValues(t)));
   let reference: Record<string, ort.Tensor>;
   try {
-    reference = await run(modelToBytes(model), data);
+    reference = await runModel(modelToBytes(model), data.inputs, {}); // onnxruntime's default threads, as the float16 run below
   } catch (e) {
     return { name, status: 'n/a', reason: `onnxruntime-node cannot run the float32 model: ${firstLine(messageOf(e))}` };
   }

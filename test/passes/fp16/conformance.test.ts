@@ -6,18 +6,13 @@
  * ONNXPRESS_WRITE_CONFORMANCE=1 rewrites the FP16 tables of docs/conformance.md
  * from this run instead (scripts/fp16-conformance.mjs does that).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BACKEND_NODE_DIR, HAVE_CORPUS, REPO_ROOT } from '../../helpers/corpus.js';
 import { ATOL, RTOL, runAll, type CaseResult } from './conformance-harness.js';
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const corpus = process.env.ONNXPRESS_CORPUS ?? resolve(repoRoot, '../shared/corpus');
-const nodeTests = join(corpus, 'onnx-backend', 'node');
-const haveCorpus = existsSync(nodeTests);
-if (!haveCorpus && process.env.ONNXPRESS_REQUIRE_CORPUS) throw new Error(`corpus not found at ${nodeTests}`);
-
-const DOC = join(repoRoot, 'docs', 'conformance.md');
+const DOC = join(REPO_ROOT, 'docs', 'conformance.md');
 const START = '<!-- fp16-conformance:start -->';
 const END = '<!-- fp16-conformance:end -->';
 
@@ -53,9 +48,9 @@ function conformanceTables(results: CaseResult[]): string {
   return lines.join('\n');
 }
 
-describe.skipIf(!haveCorpus)('FP16 conformance on ONNX backend node tests', () => {
+describe.skipIf(!HAVE_CORPUS)('FP16 conformance on ONNX backend node tests', () => {
   it('converts every float32-input test into a valid model; failures are float16 limits, all documented', { timeout: 600_000 }, async () => {
-    const results = await runAll(nodeTests);
+    const results = await runAll(BACKEND_NODE_DIR);
     const fail = results.filter((r) => r.status === 'fail');
     const pass = results.filter((r) => r.status === 'pass');
 

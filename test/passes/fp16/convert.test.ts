@@ -10,7 +10,8 @@ import { parseModel } from '../../../src/io/load.js';
 import { toFloat16 } from '../../../src/passes/fp16/convert.js';
 import { GraphBuilder, ModelBuilder, tensorOf } from '../../../src/testing/builder.js';
 import { expectTopologicallySorted } from './graph-checks.js';
-import { maxAbsDiff, runModel } from './ort-run.js';
+import { maxAbsDiff } from '../../helpers/metrics.js';
+import { runModelValues as runModel } from '../../helpers/ort.js';
 
 const F32 = DataType.FLOAT;
 const F16 = DataType.FLOAT16;
@@ -65,7 +66,7 @@ function functionModel(): { model: Model; fn: OnnxFunction } {
   const inp = new Value('a');
   body.graph.inputs.push(inp);
   const k = body.node('Constant', [], { value: f32('k', [1.5], []) });
-  body.graph.outputs.push(body.node('Cast', [body.node('Mul', [inp, k])], { to: F32 }));
+  body.graph.appendOutput(body.node('Cast', [body.node('Mul', [inp, k])], { to: F32 }));
   const fn = new OnnxFunction({ name: 'ScaleUp', domain: 'local', body: body.graph });
   fn.opsetImports = [{ domain: '', version: 17 }];
   const b = new ModelBuilder({ opsets: { local: 1 } });
@@ -400,7 +401,7 @@ describe('toFloat16: subgraphs and functions', () => {
     const body = new GraphBuilder('body');
     const inp = new Value('a');
     body.graph.inputs.push(inp);
-    body.graph.outputs.push(body.node('Mul', [inp, body.node('Constant', [], { value: f32('k', [2], []) })]));
+    body.graph.appendOutput(body.node('Mul', [inp, body.node('Constant', [], { value: f32('k', [2], []) })]));
     const fn = new OnnxFunction({ name: 'Twice', domain: 'local', body: body.graph });
     fn.opsetImports = [{ domain: '', version: 17 }];
     const b = new ModelBuilder({ opsets: { local: 1 } });

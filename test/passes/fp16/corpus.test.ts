@@ -9,38 +9,21 @@
  * is topologically sorted and a second run changes nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { loadModel, parseModel } from '../../../src/io/load.js';
 import { toFloat16 } from '../../../src/passes/fp16/convert.js';
 import { loadTestDataSet, numericValues, readTensorFile } from '../../../src/io/tensor-files.js';
+import { CORPUS_MODELS, CORPUS_MODELS_DIR, HAVE_CORPUS } from '../../helpers/corpus.js';
+import { cosine, top1Accuracy } from '../../helpers/metrics.js';
+import { runModelValues as runModel } from '../../helpers/ort.js';
 import { expectTopologicallySorted } from './graph-checks.js';
-import { cosine, runModel } from './ort-run.js';
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const corpus = process.env.ONNXPRESS_CORPUS ?? resolve(repoRoot, '../shared/corpus');
-const modelsDir = join(corpus, 'models');
-const haveCorpus = existsSync(modelsDir);
-if (!haveCorpus && process.env.ONNXPRESS_REQUIRE_CORPUS) throw new Error(`corpus not found at ${modelsDir}`);
-
-const MODELS = ['bert_tiny', 'char_gpt', 'digits_cnn', 'marian_tiny', 't5_tiny', 'vit_tiny'];
-
-/** Top-1 accuracy of the argmax over the last axis against integer labels. */
-function top1(values: Float64Array, lastDim: number, labels: Float64Array): number {
-  let correct = 0;
-  for (let row = 0; row < labels.length; row++) {
-    let best = 0;
-    for (let j = 1; j < lastDim; j++) if (values[row * lastDim + j]! > values[row * lastDim + best]!) best = j;
-    if (best === labels[row]) correct++;
-  }
-  return correct / labels.length;
-}
-
-describe.skipIf(!haveCorpus)('FP16 on the corpus models', () => {
-  for (const name of MODELS) {
+describe.skipIf(!HAVE_CORPUS)('FP16 on the corpus models', () => {
+  for (const name of CORPUS_MODELS) {
     it(`${name}: runs, cosine >= 0.9999 and >= onnxruntime's, size <= ort/fp16.onnx + 1%, metric within 0.2 points, sorted, idempotent`, async () => {
-      const dir = join(modelsDir, name);
+      const dir = join(CORPUS_MODELS_DIR, name);
       const model = loadModel(join(dir, 'model.onnx'));
       const inputs = model.graph.inputs.filter((v) => !v.initializer).map((v) => v.name);
       const outputs = model.graph.outputs.map((v) => v.name);
@@ -69,7 +52,7 @@ describe.skipIf(!haveCorpus)('FP16 on the corpus models', () => {
       if (existsSync(labelsFile)) {
         const labels = numericValues(readTensorFile(labelsFile));
         const lastDim = ours.dims[ours.dims.length - 1]!;
-        const drop = Math.abs(top1(ours.values, lastDim, labels) - top1(reference, lastDim, labels));
+        const drop = Math.abs(top1Accuracy(ours.values, lastDim, labels) - top1Accuracy(reference, lastDim, labels));
         expect(drop).toBeLessThanOrEqual(0.002);
       }
     });

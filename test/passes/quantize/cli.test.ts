@@ -12,7 +12,9 @@ import { loadModel } from '../../../src/io/load.js';
 import { saveModel } from '../../../src/io/save.js';
 import { ModelBuilder } from '../../../src/testing/builder.js';
 import { runCli } from '../../helpers/cli.js';
-import { cosine, floatTensor, opCounts, randomFloats, runModel } from './helpers.js';
+import { cosine } from '../../helpers/metrics.js';
+import { floatTensor, runModel } from '../../helpers/ort.js';
+import { opCounts, randomFloats } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onnxpress-int8-cli-'));
 

@@ -9,23 +9,15 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { loadModel } from '../../../src/io/load.js';
 import { saveModel } from '../../../src/io/save.js';
 import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
 import { CORPUS, CORPUS_MODELS, HAVE_CORPUS } from '../../helpers/corpus.js';
-import { cosine, maxAbsDiff, opCounts, readTensorFile, runModel, top1Accuracy } from './helpers.js';
-
-function testInputs(dir: string): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
-  for (let i = 0; existsSync(join(dir, `input_${i}.pb`)); i++) {
-    const { name, tensor } = readTensorFile(join(dir, `input_${i}.pb`));
-    feeds[name] = tensor;
-  }
-  return feeds;
-}
+import { cosine, maxAbsDiff, top1Accuracy } from '../../helpers/metrics.js';
+import { readTensorPb, readTestDataFeeds, runModel } from '../../helpers/ort.js';
+import { opCounts } from './helpers.js';
 
 describe.skipIf(!HAVE_CORPUS)('corpus models quantized with the defaults', () => {
   const out = mkdtempSync(join(tmpdir(), 'onnxpress-int8-'));
@@ -33,8 +25,8 @@ describe.skipIf(!HAVE_CORPUS)('corpus models quantized with the defaults', () =>
   for (const name of CORPUS_MODELS) {
     it(name, async () => {
       const dir = join(CORPUS, 'models', name);
-      const feeds = testInputs(join(dir, 'test_data_set_0'));
-      const expected = readTensorFile(join(dir, 'test_data_set_0', 'output_0.pb')).tensor;
+      const feeds = readTestDataFeeds(join(dir, 'test_data_set_0'));
+      const expected = readTensorPb(join(dir, 'test_data_set_0', 'output_0.pb')).tensor;
       const ortInt8 = join(dir, 'ort', 'int8.onnx');
 
       const model = loadModel(join(dir, 'model.onnx'));
@@ -48,7 +40,7 @@ describe.skipIf(!HAVE_CORPUS)('corpus models quantized with the defaults', () =>
       expect(cosine(first.data as Float32Array, expected.data as Float32Array)).toBeGreaterThan(0.999);
 
       if (existsSync(join(dir, 'labels.pb'))) {
-        const labels = readTensorFile(join(dir, 'labels.pb')).tensor;
+        const labels = readTensorPb(join(dir, 'labels.pb')).tensor;
         const float32 = top1Accuracy(expected, labels);
         const reference = top1Accuracy(Object.values(await runModel(ortInt8, feeds))[0]!, labels);
         const ours = top1Accuracy(first, labels);

@@ -11,7 +11,9 @@ import { modelToBytes } from '../../../src/io/bytes.js';
 import { loadModel } from '../../../src/io/load.js';
 import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
 import { ModelBuilder } from '../../../src/testing/builder.js';
-import { cosine, floatTensor, maxAbsDiff, opCounts, randomFloats, runModel } from './helpers.js';
+import { cosine, maxAbsDiff } from '../../helpers/metrics.js';
+import { floatTensor, runModel } from '../../helpers/ort.js';
+import { opCounts, randomFloats } from './helpers.js';
 
 describe('Gather', () => {
   const table = randomFloats(20 * 8, 21, 2);

@@ -5,7 +5,9 @@ import { DataType } from '../../../src/ir/dtypes.js';
 import type { Model } from '../../../src/ir/model.js';
 import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
 import { ModelBuilder, tensorOf } from '../../../src/testing/builder.js';
-import { cosine, floatTensor, maxAbs, maxAbsDiff, opCounts, randomFloats, runModel } from './helpers.js';
+import { cosine, maxAbs, maxAbsDiff } from '../../helpers/metrics.js';
+import { floatTensor, runModel } from '../../helpers/ort.js';
+import { opCounts, randomFloats } from './helpers.js';
 
 const N = 4;
 

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decode, type ProtoMessage } from '../../../src/proto/codec.js';
 import {
@@ -14,6 +13,7 @@ import {
   type QuantizableOp,
   type WeightType,
 } from '../../../src/passes/quantize/params.js';
+import { CORPUS_MODELS, CORPUS_MODELS_DIR, HAVE_CORPUS } from '../../helpers/corpus.js';
 
 const f = Math.fround;
 
@@ -198,10 +198,8 @@ describe('quantizeTensor (quantize_data / quantize_nparray)', () => {
 // ---------------------------------------------------------------------------------------------
 // Bit-exact comparison with onnxruntime 1.30's quantize_dynamic outputs in the corpus.
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const corpusDir = process.env.ONNXPRESS_CORPUS ?? path.resolve(repoRoot, '../shared/corpus');
-const modelsDir = path.join(corpusDir, 'models');
-const hasCorpus = fs.existsSync(modelsDir);
+const modelsDir = CORPUS_MODELS_DIR;
+const hasCorpus = HAVE_CORPUS;
 
 const VARIANTS = [
   { file: 'int8', weightType: 'int8', perChannel: false },
@@ -320,7 +318,7 @@ function compareModel(model: string, variant: (typeof VARIANTS)[number]): { tota
 const summary: string[] = [];
 
 describe.skipIf(!hasCorpus)('bit-exact against onnxruntime quantize_dynamic (corpus)', () => {
-  const models = hasCorpus ? fs.readdirSync(modelsDir).filter((m) => fs.existsSync(path.join(modelsDir, m, 'ort'))).sort() : [];
+  const models = hasCorpus ? CORPUS_MODELS.filter((m) => fs.existsSync(path.join(modelsDir, m, 'ort'))) : [];
 
   it('finds the six corpus models', () => {
     expect(models.length).toBeGreaterThanOrEqual(6);

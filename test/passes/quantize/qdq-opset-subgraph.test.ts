@@ -8,7 +8,9 @@ import { OnnxpressError } from '../../../src/errors.js';
 import { opsetRaiseBlockers } from '../../../src/passes/quantize/opset.js';
 import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
 import { GraphBuilder, ModelBuilder } from '../../../src/testing/builder.js';
-import { cosine, floatTensor, opCounts, randomFloats, runModel } from './helpers.js';
+import { cosine } from '../../helpers/metrics.js';
+import { floatTensor, runModel } from '../../helpers/ort.js';
+import { opCounts, randomFloats } from './helpers.js';
 
 const N = 3;
 

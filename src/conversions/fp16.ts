@@ -1,20 +1,19 @@
-/** `convert --to fp16`: the CLI flags (and pipeline keys) of the FP16 pass. */
-import type { ConversionDef, ConversionSummary } from '../../conversion-def.js';
-import type { Model } from '../../ir/model.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { OnnxpressError } from '../../errors.js';
-import { findTestDataSets, loadTestDataSet } from '../../io/tensor-files.js';
-import { toFloat16 } from './convert.js';
-import { DEFAULT_AUTO_BLOCK_THRESHOLD, splitList, type Fp16Options } from './options.js';
+/** `convert --to fp16`: the FP16 pass's flags (and pipeline keys), and the options it is made with. */
+import { usageError } from '../errors.js';
+import type { Model } from '../ir/model.js';
+import type { Tensor } from '../ir/tensor.js';
+import { findTestDataSets, loadTestInputs } from '../io/tensor-files.js';
+import { DEFAULT_AUTO_BLOCK_THRESHOLD, splitList, type Fp16Options } from '../passes/fp16/options.js';
+import type { ConversionDef } from './types.js';
 
 /** Input sets for --auto-block: `dir` holds input_K.pb files, or test_data_set_N folders of them. */
 export function loadInputSets(model: Model, dir: string): Map<string, Tensor>[] {
   const inputNames = model.graph.inputs.filter((v) => !v.initializer).map((v) => v.name);
-  return findTestDataSets(dir).map((set) => loadTestDataSet(set, inputNames).inputs);
+  return findTestDataSets(dir).map((set) => loadTestInputs(set, inputNames));
 }
 
 /** Pass options from CLI flags / pipeline keys (camelCase). */
-export function fp16OptionsFrom(model: Model, options: Record<string, unknown>): Fp16Options {
+export async function fp16OptionsFrom(model: Model, options: Record<string, unknown>): Promise<Fp16Options> {
   const keep = options.keepIoTypes;
   const out: Fp16Options = {
     keepIoTypes: keep === undefined || keep === false ? false : keep === true ? true : splitList(keep as string[] | string),
@@ -25,12 +24,10 @@ export function fp16OptionsFrom(model: Model, options: Record<string, unknown>):
   };
   if (options.autoBlock) {
     const dir = options.inputs;
-    if (typeof dir !== 'string' || dir === '') throw new OnnxpressError('E_USAGE', '--auto-block needs --inputs DIR (test_data_set_N/input_K.pb files)');
+    if (typeof dir !== 'string' || dir === '') throw usageError('--auto-block needs --inputs DIR (test_data_set_N/input_K.pb files)');
     const threshold = options.autoBlockThreshold;
-    out.autoBlock = {
-      inputSets: loadInputSets(model, dir),
-      ...(typeof threshold === 'number' && Number.isFinite(threshold) ? { threshold } : {}),
-    };
+    const { measureForAutoBlock } = await import('../runtime/activations.js');
+    out.autoBlock = await measureForAutoBlock(model, loadInputSets(model, dir), typeof threshold === 'number' && Number.isFinite(threshold) ? threshold : undefined);
   }
   return out;
 }
@@ -57,7 +54,10 @@ export const fp16Conversion: ConversionDef = {
     'flush-subnormals': { type: 'boolean', describe: 'Write weights below float16\'s normal range (|x| < 2^-14) as zero instead of rounding them' },
     'default-block-list': { type: 'boolean', describe: 'Apply the default block list (on unless --no-default-block-list)' },
   },
-  run(model: Model, options: Record<string, unknown>): ConversionSummary {
-    return toFloat16(model, fp16OptionsFrom(model, options)).summary;
+  kind: 'fp16',
+  async passes(options, { model }) {
+    const fp16Options = await fp16OptionsFrom(model, options);
+    const { Fp16Pass } = await import('../passes/fp16/convert.js');
+    return [new Fp16Pass(fp16Options)];
   },
 };

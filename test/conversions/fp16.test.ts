@@ -1,17 +1,17 @@
 /** `convert --to fp16` through the built CLI, and the flag -> option mapping. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataType } from '../../../src/ir/dtypes.js';
-import type { Model } from '../../../src/ir/model.js';
-import { loadModel } from '../../../src/io/load.js';
-import { saveModel } from '../../../src/io/save.js';
-import { encode } from '../../../src/proto/codec.js';
-import { serializeTensor } from '../../../src/proto/serde.js';
-import { fp16OptionsFrom } from '../../../src/passes/fp16/conversion.js';
-import { ModelBuilder, tensorOf } from '../../../src/testing/builder.js';
-import { runCli } from '../../helpers/cli.js';
+import { DataType } from '../../src/ir/dtypes.js';
+import type { Model } from '../../src/ir/model.js';
+import { loadModel } from '../../src/io/load.js';
+import { saveModel } from '../../src/io/save.js';
+import { encode } from '../../src/proto/codec.js';
+import { serializeTensor } from '../../src/proto/serde.js';
+import { fp16OptionsFrom } from '../../src/conversions/fp16.js';
+import { ModelBuilder, tensorOf } from '../../src/testing/builder.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 const F32 = DataType.FLOAT;
 
@@ -24,23 +24,19 @@ function smallModel(): Model {
   return b.build();
 }
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'onnxpress-fp16-cli-'));
-}
-
 describe('fp16OptionsFrom', () => {
   const model = smallModel();
-  it('maps flags: bare --keep-io-types keeps all, names and comma lists are split', () => {
-    expect(fp16OptionsFrom(model, {}).keepIoTypes).toBe(false);
-    expect(fp16OptionsFrom(model, { keepIoTypes: [] }).keepIoTypes).toEqual([]);
-    expect(fp16OptionsFrom(model, { keepIoTypes: true }).keepIoTypes).toBe(true);
-    expect(fp16OptionsFrom(model, { keepIoTypes: ['a,b', 'c'] }).keepIoTypes).toEqual(['a', 'b', 'c']);
-    expect(fp16OptionsFrom(model, { blockOps: ['Relu,MatMul'], blockNodes: 'n1' })).toMatchObject({ blockOps: ['Relu', 'MatMul'], blockNodes: ['n1'] });
-    expect(fp16OptionsFrom(model, { defaultBlockList: false }).defaultBlockList).toBe(false);
+  it('maps flags: bare --keep-io-types keeps all, names and comma lists are split', async () => {
+    expect((await fp16OptionsFrom(model, {})).keepIoTypes).toBe(false);
+    expect((await fp16OptionsFrom(model, { keepIoTypes: [] })).keepIoTypes).toEqual([]);
+    expect((await fp16OptionsFrom(model, { keepIoTypes: true })).keepIoTypes).toBe(true);
+    expect((await fp16OptionsFrom(model, { keepIoTypes: ['a,b', 'c'] })).keepIoTypes).toEqual(['a', 'b', 'c']);
+    expect(await fp16OptionsFrom(model, { blockOps: ['Relu,MatMul'], blockNodes: 'n1' })).toMatchObject({ blockOps: ['Relu', 'MatMul'], blockNodes: ['n1'] });
+    expect((await fp16OptionsFrom(model, { defaultBlockList: false })).defaultBlockList).toBe(false);
   });
 
-  it('--auto-block needs --inputs', () => {
-    expect(() => fp16OptionsFrom(model, { autoBlock: true })).toThrow(/--auto-block needs --inputs/);
+  it('--auto-block needs --inputs', async () => {
+    await expect(fp16OptionsFrom(model, { autoBlock: true })).rejects.toThrow(/--auto-block needs --inputs/);
   });
 });
 

@@ -1,9 +1,8 @@
 /** `convert --to int8` (and pipeline `to: int8`): flags -> options -> quantizeDynamic. */
-import type { ConversionDef } from '../../conversion-def.js';
-import { OnnxpressError } from '../../errors.js';
-import type { WeightType } from './params.js';
-import { DEFAULT_OP_TYPES, type QuantFormat, type QuantizeDynamicOptions } from './options.js';
-import { quantizeDynamic } from './quantize.js';
+import { usageError } from '../errors.js';
+import { DEFAULT_OP_TYPES, type QuantFormat, type QuantizeDynamicOptions } from '../passes/quantize/options.js';
+import type { WeightType } from '../passes/quantize/params.js';
+import type { ConversionDef } from './types.js';
 
 type Flags = Record<string, unknown>;
 
@@ -16,7 +15,7 @@ function list(v: unknown): string[] | undefined {
 /** Reads the camelCase flags yargs (or a pipeline file) provides. */
 export function int8OptionsFromFlags(flags: Flags): QuantizeDynamicOptions {
   if (flags.symmetric === true && flags.asymmetric === true) {
-    throw new OnnxpressError('E_USAGE', 'give either --symmetric or --asymmetric, not both');
+    throw usageError('give either --symmetric or --asymmetric, not both');
   }
   const symmetric = flags.symmetric === true ? true : flags.asymmetric === true ? false : undefined;
   const minElements = flags.minElements === undefined ? undefined : Number(flags.minElements);
@@ -61,7 +60,10 @@ export const int8Conversion: ConversionDef = {
     },
     'min-elements': { type: 'number', default: 0, describe: 'Leave weights with fewer elements in float' },
   },
-  run(model, options) {
-    return quantizeDynamic(model, int8OptionsFromFlags(options)).summary;
+  kind: 'int8',
+  async passes(options) {
+    const int8Options = int8OptionsFromFlags(options);
+    const { QuantizeDynamicPass } = await import('../passes/quantize/quantize.js');
+    return [new QuantizeDynamicPass(int8Options)];
   },
 };
