@@ -53,7 +53,7 @@ if (compareWith < 0) {
   const keys = new Set([...Object.keys(before), ...Object.keys(hashes)]);
   let same = 0;
   const differ = [];
-  for (const k of keys) (before[k] === hashes[k] ? same++ : differ.push(k));
+  for (const k of keys) before[k] === hashes[k] ? same++ : differ.push(k);
   const errors = Object.values(hashes).filter((v) => v.startsWith('error')).length;
   console.log(`${keys.size} outputs (${errors} of them refusals with a message): ${same} identical, ${differ.length} different`);
   for (const k of differ) console.log(`  differs: ${k}\n    before ${before[k]}\n    after  ${hashes[k]}`);

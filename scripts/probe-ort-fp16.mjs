@@ -41,7 +41,21 @@ const FLOAT = 1;
 const FLOAT16 = 10;
 const DOUBLE = 11;
 // Element types onnxruntime-node can feed and fetch safely (int4/uint4 outputs abort the process).
-const ORT_TYPES = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64' };
+const ORT_TYPES = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+};
 
 // ---------------------------------------------------------------- tensor data
 
@@ -59,19 +73,45 @@ function tensorData(t) {
   const n = dims.reduce((a, b) => a * b, 1);
   let data;
   switch (type) {
-    case 'float32': data = raw ? typedFromRaw(raw, Float32Array) : Float32Array.from(t.float_data ?? []); break;
-    case 'float64': data = raw ? typedFromRaw(raw, Float64Array) : Float64Array.from(t.double_data ?? []); break;
-    case 'float16': data = raw ? typedFromRaw(raw, Uint16Array) : Uint16Array.from(t.int32_data ?? []); break;
-    case 'int64': data = raw ? typedFromRaw(raw, BigInt64Array) : BigInt64Array.from((t.int64_data ?? []).map(BigInt)); break;
-    case 'uint64': data = raw ? typedFromRaw(raw, BigUint64Array) : BigUint64Array.from((t.uint64_data ?? []).map(BigInt)); break;
-    case 'int32': data = raw ? typedFromRaw(raw, Int32Array) : Int32Array.from(t.int32_data ?? []); break;
-    case 'uint32': data = raw ? typedFromRaw(raw, Uint32Array) : Uint32Array.from(t.uint64_data ?? []); break;
-    case 'int16': data = raw ? typedFromRaw(raw, Int16Array) : Int16Array.from(t.int32_data ?? []); break;
-    case 'uint16': data = raw ? typedFromRaw(raw, Uint16Array) : Uint16Array.from(t.int32_data ?? []); break;
-    case 'int8': data = raw ? typedFromRaw(raw, Int8Array) : Int8Array.from(t.int32_data ?? []); break;
-    case 'uint8': data = raw ? typedFromRaw(raw, Uint8Array) : Uint8Array.from(t.int32_data ?? []); break;
-    case 'bool': data = raw ? typedFromRaw(raw, Uint8Array) : Uint8Array.from(t.int32_data ?? []); break;
-    case 'string': data = (t.string_data ?? []).map((s) => new TextDecoder().decode(s)); break;
+    case 'float32':
+      data = raw ? typedFromRaw(raw, Float32Array) : Float32Array.from(t.float_data ?? []);
+      break;
+    case 'float64':
+      data = raw ? typedFromRaw(raw, Float64Array) : Float64Array.from(t.double_data ?? []);
+      break;
+    case 'float16':
+      data = raw ? typedFromRaw(raw, Uint16Array) : Uint16Array.from(t.int32_data ?? []);
+      break;
+    case 'int64':
+      data = raw ? typedFromRaw(raw, BigInt64Array) : BigInt64Array.from((t.int64_data ?? []).map(BigInt));
+      break;
+    case 'uint64':
+      data = raw ? typedFromRaw(raw, BigUint64Array) : BigUint64Array.from((t.uint64_data ?? []).map(BigInt));
+      break;
+    case 'int32':
+      data = raw ? typedFromRaw(raw, Int32Array) : Int32Array.from(t.int32_data ?? []);
+      break;
+    case 'uint32':
+      data = raw ? typedFromRaw(raw, Uint32Array) : Uint32Array.from(t.uint64_data ?? []);
+      break;
+    case 'int16':
+      data = raw ? typedFromRaw(raw, Int16Array) : Int16Array.from(t.int32_data ?? []);
+      break;
+    case 'uint16':
+      data = raw ? typedFromRaw(raw, Uint16Array) : Uint16Array.from(t.int32_data ?? []);
+      break;
+    case 'int8':
+      data = raw ? typedFromRaw(raw, Int8Array) : Int8Array.from(t.int32_data ?? []);
+      break;
+    case 'uint8':
+      data = raw ? typedFromRaw(raw, Uint8Array) : Uint8Array.from(t.int32_data ?? []);
+      break;
+    case 'bool':
+      data = raw ? typedFromRaw(raw, Uint8Array) : Uint8Array.from(t.int32_data ?? []);
+      break;
+    case 'string':
+      data = (t.string_data ?? []).map((s) => new TextDecoder().decode(s));
+      break;
   }
   if (data.length !== n) return undefined;
   return { type, data, dims };
@@ -114,10 +154,31 @@ function typeToFloat16(tp) {
 
 // Attributes that name an output element type, as onnxruntime.transformers.float16 rewrites them (plus output_datatype).
 const DTYPE_ATTRIBUTES = new Set(['to', 'dtype', 'output_datatype']);
-const DTYPE_OPS = new Set(['Cast', 'EyeLike', 'Multinomial', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Bernoulli', 'SequenceEmpty', 'BlackmanWindow', 'HammingWindow', 'HannWindow', 'MelWeightMatrix']);
+const DTYPE_OPS = new Set([
+  'Cast',
+  'EyeLike',
+  'Multinomial',
+  'RandomNormal',
+  'RandomNormalLike',
+  'RandomUniform',
+  'RandomUniformLike',
+  'Bernoulli',
+  'SequenceEmpty',
+  'BlackmanWindow',
+  'HammingWindow',
+  'HannWindow',
+  'MelWeightMatrix',
+]);
 
 // Ops whose float output type comes from an attribute that defaults to float32 when absent.
-const DEFAULT_FLOAT_ATTRIBUTE = { RandomNormal: 'dtype', RandomUniform: 'dtype', BlackmanWindow: 'output_datatype', HammingWindow: 'output_datatype', HannWindow: 'output_datatype', MelWeightMatrix: 'output_datatype' };
+const DEFAULT_FLOAT_ATTRIBUTE = {
+  RandomNormal: 'dtype',
+  RandomUniform: 'dtype',
+  BlackmanWindow: 'output_datatype',
+  HammingWindow: 'output_datatype',
+  HannWindow: 'output_datatype',
+  MelWeightMatrix: 'output_datatype',
+};
 
 function nodeToFloat16(node, keep) {
   if (node.op_type === 'Constant' && (node.output ?? []).some((o) => keep.has(o))) return;
@@ -159,9 +220,13 @@ function setDefaultOpset(m, version) {
 }
 
 function hasType(g, type) {
-  const types = [...(g.input ?? []), ...(g.output ?? []), ...(g.value_info ?? [])].map((v) => v.type?.tensor_type?.elem_type ?? v.type?.sequence_type?.elem_type?.tensor_type?.elem_type);
+  const types = [...(g.input ?? []), ...(g.output ?? []), ...(g.value_info ?? [])].map(
+    (v) => v.type?.tensor_type?.elem_type ?? v.type?.sequence_type?.elem_type?.tensor_type?.elem_type,
+  );
   if (types.includes(type) || (g.initializer ?? []).some((t) => t.data_type === type)) return true;
-  return (g.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.t?.data_type === type || (Number(a.i) === type && DTYPE_ATTRIBUTES.has(a.name)) || (a.g && hasType(a.g, type))));
+  return (g.node ?? []).some((n) =>
+    (n.attribute ?? []).some((a) => a.t?.data_type === type || (Number(a.i) === type && DTYPE_ATTRIBUTES.has(a.name)) || (a.g && hasType(a.g, type))),
+  );
 }
 
 function ioTypesSupported(g) {
@@ -194,7 +259,8 @@ async function run(bytes, feeds, savePath) {
 function feedsFor(inputs, asFloat16) {
   const feeds = {};
   for (const [name, td] of inputs) {
-    if ((td.type === 'float32' || td.type === 'float64') && asFloat16.has(name)) feeds[name] = new ort.Tensor('float16', h.toFloat16Array(td.data), td.dims);
+    if ((td.type === 'float32' || td.type === 'float64') && asFloat16.has(name))
+      feeds[name] = new ort.Tensor('float16', h.toFloat16Array(td.data), td.dims);
     else feeds[name] = new ort.Tensor(td.type, td.data, td.dims);
   }
   return feeds;
@@ -217,11 +283,15 @@ function compare(expected, got) {
     let scale = 1e-6;
     for (const v of ev) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
     for (let i = 0; i < ev.length; i++) {
-      const a = ev[i], b = gv[i];
+      const a = ev[i],
+        b = gv[i];
       if (Number.isNaN(a) && Number.isNaN(b)) continue;
       if (a === b) continue;
       exact = false;
-      if (!isFloat || !Number.isFinite(a) || !Number.isFinite(b)) { worst = Infinity; continue; }
+      if (!isFloat || !Number.isFinite(a) || !Number.isFinite(b)) {
+        worst = Infinity;
+        continue;
+      }
       worst = Math.max(worst, Math.abs(a - b) / scale);
     }
     if (worst > before) worstOutput = name;
@@ -259,7 +329,11 @@ async function probeTest(dir) {
     const file = path.join(dir, 'test_data_set_0', `input_${i}.pb`);
     if (!fs.existsSync(file)) return { name, op: ops[0], result: 'skipped: missing input data' };
     let td;
-    try { td = tensorData(codec.decode(fs.readFileSync(file), 'TensorProto')); } catch { td = undefined; }
+    try {
+      td = tensorData(codec.decode(fs.readFileSync(file), 'TensorProto'));
+    } catch {
+      td = undefined;
+    }
     if (!td) return { name, op: ops[0], result: 'skipped: input is not a plain tensor' };
     inputs.push([graphInputs[i].name, td]);
   }
@@ -274,7 +348,8 @@ async function probeTest(dir) {
     setDefaultOpset(m, opsetOverride);
     base = await run(codec.encode(m), feedsFor(inputs, new Set()));
   }
-  if (base.stage !== 'ok') return { name, op: ops[0], opset, result: `fp32 baseline fails (${base.stage})`, message: base.message.split('\n')[0].slice(0, 300) };
+  if (base.stage !== 'ok')
+    return { name, op: ops[0], opset, result: `fp32 baseline fails (${base.stage})`, message: base.message.split('\n')[0].slice(0, 300) };
 
   const keep = new Set();
   const floatInputs = new Set(inputs.filter(([, td]) => td.type === from).map(([n]) => n));
@@ -322,8 +397,18 @@ function ruleText(op, domain, opset) {
   const applies = blocklist.ruleApplies(rule, { opset });
   const what = blocklist.blocksWholeNode(rule)
     ? 'whole node float32'
-    : [rule.float32Inputs?.length ? `inputs ${rule.float32Inputs.join(',')} float32` : '', rule.float32Outputs?.length ? `outputs ${rule.float32Outputs.join(',')} float32` : ''].filter(Boolean).join(', ');
-  const cond = [rule.belowOpset ? `below opset ${rule.belowOpset}` : '', rule.whenAttribute ? `when ${rule.whenAttribute.name} in ${rule.whenAttribute.oneOf.join('/')}` : ''].filter(Boolean).join(', ');
+    : [
+        rule.float32Inputs?.length ? `inputs ${rule.float32Inputs.join(',')} float32` : '',
+        rule.float32Outputs?.length ? `outputs ${rule.float32Outputs.join(',')} float32` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+  const cond = [
+    rule.belowOpset ? `below opset ${rule.belowOpset}` : '',
+    rule.whenAttribute ? `when ${rule.whenAttribute.name} in ${rule.whenAttribute.oneOf.join('/')}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${applies ? '' : '(not at this opset) '}${what}${cond ? ` (${cond})` : ''} [${rule.source}]`;
 }
 
@@ -347,10 +432,21 @@ function sweepTable(results) {
     const cast = ok.filter((r) => (r.insertedCasts ?? 0) > 0);
     const kept = [...new Set(rs.flatMap((r) => r.keptFloat32 ?? []))];
     const spec = kept.length ? `no: ${kept.join(', ')}` : ok.length ? 'yes' : '';
-    const kernel = native.length && cast.length ? `opsets ${[...new Set(native.map((r) => r.opset))].join(',')}; others Casts` : native.length ? 'yes' : cast.length ? 'no (ORT adds Casts)' : ok.length ? 'n/a (nothing left in float16)' : '';
+    const kernel =
+      native.length && cast.length
+        ? `opsets ${[...new Set(native.map((r) => r.opset))].join(',')}; others Casts`
+        : native.length
+          ? 'yes'
+          : cast.length
+            ? 'no (ORT adds Casts)'
+            : ok.length
+              ? 'n/a (nothing left in float16)'
+              : '';
     const worst = ok.reduce((w, r) => Math.max(w, r.worst ?? 0), 0);
     const worstTest = ok.find((r) => r.worst === worst && worst > 3e-3);
-    const other = [...new Set(rs.filter((r) => r.result !== 'ok').map((r) => `${r.result}${r.message ? `: ${r.message.slice(0, 90)}` : ''}`))].join('<br>');
+    const other = [...new Set(rs.filter((r) => r.result !== 'ok').map((r) => `${r.result}${r.message ? `: ${r.message.slice(0, 90)}` : ''}`))].join(
+      '<br>',
+    );
     const opset = Math.max(...rs.map((r) => r.opset ?? 0));
     const d = domain === 'ai.onnx' ? '' : domain;
     lines.push(
@@ -362,12 +458,20 @@ function sweepTable(results) {
 
 async function casesTable() {
   const lines = ['| case | float32 | all float16 | ORT CPU float16 kernel | worst error | our rule |', '|---|---|---|---|---|---|'];
-  const show = (v) => (v.stage === 'ok' ? 'ok' : `${v.stage}: ${v.message.split('\n')[0].replace(/^This is an invalid model\. /, '').slice(0, 110)}`);
+  const show = (v) =>
+    v.stage === 'ok'
+      ? 'ok'
+      : `${v.stage}: ${v.message
+          .split('\n')[0]
+          .replace(/^This is an invalid model\. /, '')
+          .slice(0, 110)}`;
   for (const c of cases.ALL_CASES) {
     const o = await probe.probeCase(c);
     const kernel = o.fp16.stage !== 'ok' ? '' : o.insertedCasts ? `no (${o.insertedCasts} Casts added)` : 'yes';
     const err = o.worstError === undefined ? '' : o.worstError.toExponential(1);
-    lines.push(`| ${c.domain ? `${c.domain}.` : ''}${c.id} | ${show(o.reference)} | ${show(o.fp16).replace(/\|/g, '/')} | ${kernel} | ${err} | ${ruleText(c.op, c.domain, c.opset)} |`);
+    lines.push(
+      `| ${c.domain ? `${c.domain}.` : ''}${c.id} | ${show(o.reference)} | ${show(o.fp16).replace(/\|/g, '/')} | ${kernel} | ${err} | ${ruleText(c.op, c.domain, c.opset)} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { builtInConversions } from './conversions/builtins.js';
 import type { ConversionRegistry } from './conversions/registry.js';
 import type { ConversionDef, ConversionSummary } from './conversions/types.js';
+import { upgradeConversion } from './conversions/upgrade.js';
 import { passError, usageError } from './errors.js';
 import type { Model } from './ir/model.js';
 import { loadModel } from './io/load.js';
@@ -24,7 +25,7 @@ export function summarizePasses(def: ConversionDef, records: readonly PassRecord
   if (def.summarize) return def.summarize(records);
   const only = records.length === 1 ? (records[0]!.summary as ConversionSummary | undefined) : undefined;
   if (only && typeof only === 'object' && typeof only.kind === 'string') return only;
-  const notes = records.flatMap((r) => ((r.summary as ConversionSummary | undefined)?.notes ?? []) as string[]);
+  const notes = records.flatMap((r) => (r.summary as ConversionSummary | undefined)?.notes ?? []);
   return { kind: def.name, modified: records.some((r) => r.modified), notes, passes: records };
 }
 
@@ -51,14 +52,30 @@ export async function applyConversions(
   return summaries;
 }
 
+/**
+ * Converts `model` in place with one conversion. With `options.opset` (the convert command's `--opset N`), the
+ * model is first upgraded to that opset (the `upgrade` conversion), whatever the conversion; its notes come first.
+ */
 export async function convertModel(
   model: Model,
   to: string,
   options: Record<string, unknown> = {},
-  registry?: ConversionRegistry,
+  registry: ConversionRegistry = builtInConversions(),
 ): Promise<ConversionSummary> {
-  const [summary] = await applyConversions(model, [{ to, options }], registry);
-  return summary!;
+  if (options.opset === undefined || options.opset === null || to === upgradeConversion.name) {
+    const [summary] = await applyConversions(model, [{ to, options }], registry);
+    return summary!;
+  }
+  const withUpgrade = registry.has(upgradeConversion.name) ? registry : registry.with([upgradeConversion]);
+  const [upgrade, summary] = await applyConversions(
+    model,
+    [
+      { to: upgradeConversion.name, options: { opset: options.opset } },
+      { to, options },
+    ],
+    withUpgrade,
+  );
+  return { ...summary!, notes: [...(upgrade!.notes ?? []), ...(summary!.notes ?? [])], upgrade: upgrade! };
 }
 
 export interface ConvertFileResult {

@@ -54,6 +54,7 @@ export function messageOf(e: unknown): string {
 
 /** Names from a model file may hold newlines or other control characters; an error stays on one line. */
 export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are escaped
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

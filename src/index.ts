@@ -23,7 +23,17 @@ export {
   type ErrorOptions,
 } from './errors.js';
 export { summarizeModel, type ModelSummary } from './analysis/inspect.js';
-export { applyConversions, convertFile, convertModel, outputPaths, summarizePasses, type ConversionStep, type ConvertFileOptions, type ConvertFileResult } from './convert.js';
+export {
+  applyConversions,
+  convertFile,
+  convertModel,
+  outputPaths,
+  summarizePasses,
+  type ConversionStep,
+  type ConvertFileOptions,
+  type ConvertFileResult,
+} from './convert.js';
+export { makeVariants, type MakeVariantsOptions, type VariantOutcome, type VariantsResult } from './variants/variants.js';
 export type { ConversionContext, ConversionDef, ConversionOption, ConversionSummary } from './conversions/types.js';
 export { ConversionRegistry, loadConversionModule } from './conversions/registry.js';
 export { BUILT_IN_CONVERSIONS, builtInConversions } from './conversions/builtins.js';
@@ -43,6 +53,10 @@ export { cleanupCasts, CastCleanupPass } from './passes/cleanup/casts.js';
 export { quantizeDynamic, QuantizeDynamicPass, type QuantizeResult, type QuantizeSummary } from './passes/quantize/quantize.js';
 export type { QuantizeDynamicOptions, QuantFormat } from './passes/quantize/options.js';
 export { quantizeTensor, computeQuantParams } from './passes/quantize/params.js';
+export { quantizeNBits, QuantizeNBitsPass, type QuantizeNBitsResult, type QuantizeNBitsSummary } from './passes/quantize-nbits/quantize.js';
+export type { QuantizeNBitsOptions, NBitsFormat, NBitsOpType } from './passes/quantize-nbits/options.js';
+export type { QuantizedNode, SkippedNode } from './passes/quantize-nbits/context.js';
+export { upgradeOpset, UpgradeOpsetPass, type UpgradeSummary } from './passes/version/upgrade.js';
 
 // Validation
 export { validate, inferKind, type ValidateOptions, type ValidateProgress } from './validate/validate.js';
@@ -60,6 +74,7 @@ export type * from './validate/types.js';
 
 // Reports
 export { writeReports, renderJson, renderMarkdown, renderHtml, renderJUnit, parseReport, compareReports, type ReportFormat } from './report/index.js';
+export { mergeSummaries, type MergeInput, type MergeOptions } from './report/merge.js';
 
 // Pipelines
 export { loadPipeline, parsePipeline } from './pipeline/normalize.js';

@@ -29,7 +29,20 @@ describe('error factories', () => {
   });
 
   it('every error code has its factory', () => {
-    const codes: ErrorCode[] = ['E_READ', 'E_WRITE', 'E_PARSE', 'E_MODEL', 'E_EXTERNAL_DATA', 'E_TOO_LARGE', 'E_USAGE', 'E_PASS', 'E_RUNTIME', 'E_TIMEOUT', 'E_INPUT', 'E_PIPELINE'];
+    const codes: ErrorCode[] = [
+      'E_READ',
+      'E_WRITE',
+      'E_PARSE',
+      'E_MODEL',
+      'E_EXTERNAL_DATA',
+      'E_TOO_LARGE',
+      'E_USAGE',
+      'E_PASS',
+      'E_RUNTIME',
+      'E_TIMEOUT',
+      'E_INPUT',
+      'E_PIPELINE',
+    ];
     expect(FACTORIES.map(([, code]) => code).sort()).toEqual([...codes].sort());
   });
 });
@@ -39,10 +52,10 @@ describe('the CLI prints a hint after the message, on the same line', () => {
     const { reportError } = await import('../src/cli/output.js');
     const written: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => {
+    process.stderr.write = (chunk: string) => {
       written.push(chunk);
       return true;
-    }) as typeof process.stderr.write;
+    };
     try {
       expect(reportError(errors.usageError('--jobs 0: expected a positive integer', { hint: 'use --jobs 1 or more' }), false)).toBe(2);
     } finally {

@@ -3,13 +3,7 @@
  * Run after a build: `node dist/bench/float16-bench.js [count]` (default 50M floats).
  * Throughput is reported in MB/s of float32 data (4 bytes per element) either way.
  */
-import {
-  bfloat16ToFloat32,
-  float16ToFloat32,
-  float32ToBfloat16,
-  float32ToFloat16,
-  float32ToFloat16Clamped,
-} from '../ir/float16.js';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16, float32ToFloat16Clamped } from '../ir/float16.js';
 
 const count = Number(process.argv[2] ?? 50_000_000);
 const repeats = 3;

@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   const warmup = Number(args.warmup);
   const threads = Number(args.threads);
   const maxRatio = Number(args['max-ratio']);
-  const modelPath = resolve(args.model!);
+  const modelPath = resolve(args.model);
 
   const model = loadModel(modelPath);
   const floatBytes = modelToBytes(model);
@@ -90,7 +90,9 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       `model    ${modelPath}`,
-      `int8     ${Object.entries(summary.counts).map(([op, n]) => `${n} ${op}`).join(', ')} quantized; ${floatBytes.length} -> ${int8Bytes.length} bytes`,
+      `int8     ${Object.entries(summary.counts)
+        .map(([op, n]) => `${n} ${op}`)
+        .join(', ')} quantized; ${floatBytes.length} -> ${int8Bytes.length} bytes`,
       `runs     ${rounds} rounds, alternating order, ${warmup} warm-up runs each, ${threads} intra-op threads`,
       line('float32'),
       line('int8'),

@@ -61,7 +61,8 @@ export function formatReport(header: ReportHeader, rows: readonly ResultRow[]): 
     '| Measurement | Median | Min-max | CPU (user+sys) | Ratio | Target | Result |',
     '|---|---:|---:|---:|---:|---|---|',
     ...rows.map(
-      (r) => `| ${cell(r.measurement)} | ${r.value} | ${r.range} | ${r.cpu} | ${r.ratio} | ${cell(r.target)} | ${r.result ? `**${r.result}**` : ''} |`,
+      (r) =>
+        `| ${cell(r.measurement)} | ${r.value} | ${r.range} | ${r.cpu} | ${r.ratio} | ${cell(r.target)} | ${r.result ? `**${r.result}**` : ''} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;

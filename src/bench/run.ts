@@ -209,7 +209,15 @@ function resultRows(
   const startup = samples.get(cases.startup)!;
   rows.push({ ...wallRow('node startup (`node -e ""`, wall)', startup, '', undefined), ratio: '' });
   for (const [label, values] of inProcess) {
-    rows.push({ measurement: label, value: formatSeconds(median(values)), range: range(values, formatSeconds), cpu: '', ratio: '', target: '', result: '' });
+    rows.push({
+      measurement: label,
+      value: formatSeconds(median(values)),
+      range: range(values, formatSeconds),
+      cpu: '',
+      ratio: '',
+      target: '',
+      result: '',
+    });
   }
   return rows;
 }

@@ -5,8 +5,10 @@ import type { ConversionRegistry } from '../conversions/registry.js';
 import { convertCommand, type ConvertArgs } from './convert.js';
 import { inspectCommand, type InspectArgs } from './inspect.js';
 import { reportCommand, reportCompareCommand, type ReportCompareArgs } from './report.js';
+import { reportMergeCommand, type ReportMergeArgs } from './report-merge.js';
 import { runCommand, type RunArgs } from './run.js';
 import { validateCommand, type ValidateArgs } from './validate.js';
+import { variantsCommand, type VariantsArgs } from './variants.js';
 
 type Handler<A> = (args: A) => number | Promise<number>;
 
@@ -23,10 +25,19 @@ export const PLUGIN_OPTION = {
   describe: 'Load more conversions from this ES module (exports `conversions`); repeat for several',
 } as const;
 
-/** The CLI over the conversions of `registry` (default: the built-ins). */
-export function buildCli(y: Argv, setExit: (code: number) => void, registry: ConversionRegistry = builtInConversions()): Argv {
-  const convert = convertCommand(registry);
+/**
+ * The CLI over the conversions of `registry` (default: the built-ins). `argv` is the command line being parsed:
+ * `convert` checks that the flags given belong to the conversion `--to` names.
+ */
+export function buildCli(
+  y: Argv,
+  setExit: (code: number) => void,
+  registry: ConversionRegistry = builtInConversions(),
+  argv: readonly string[] = [],
+): Argv {
+  const convert = convertCommand(registry, argv);
   const run = runCommand(registry);
+  const variants = variantsCommand(registry);
   return y
     .scriptName('onnxpress')
     .usage('$0 <command> [options]')
@@ -34,10 +45,22 @@ export function buildCli(y: Argv, setExit: (code: number) => void, registry: Con
     .command(convert.command, convert.describe, convert.builder, wrap<ConvertArgs>(convert.handler, setExit))
     .command(run.command, run.describe, run.builder, wrap<RunArgs>(run.handler, setExit))
     .command(validateCommand.command, validateCommand.describe, validateCommand.builder, wrap<ValidateArgs>(validateCommand.handler, setExit))
+    .command(variants.command, variants.describe, variants.builder, wrap<VariantsArgs>(variants.handler, setExit))
     .command(reportCommand.command, reportCommand.describe, (r: Argv) =>
       r
-        .command(reportCompareCommand.command, reportCompareCommand.describe, reportCompareCommand.builder, wrap<ReportCompareArgs>(reportCompareCommand.handler, setExit))
-        .demandCommand(1, 'name a report command (compare)'),
+        .command(
+          reportCompareCommand.command,
+          reportCompareCommand.describe,
+          reportCompareCommand.builder,
+          wrap<ReportCompareArgs>(reportCompareCommand.handler, setExit),
+        )
+        .command(
+          reportMergeCommand.command,
+          reportMergeCommand.describe,
+          reportMergeCommand.builder,
+          wrap<ReportMergeArgs>(reportMergeCommand.handler, setExit),
+        )
+        .demandCommand(1, 'name a report command (compare, merge)'),
     )
     .option('plugin', PLUGIN_OPTION)
     .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })

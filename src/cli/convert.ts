@@ -1,8 +1,6 @@
 import type { Argv } from 'yargs';
 import type { ConversionRegistry } from '../conversions/registry.js';
-import { convertFile, outputPaths } from '../convert.js';
-import { formatBytes } from '../report/format.js';
-import { printJson } from './output.js';
+import { OPSET_FLAG, OPSET_OPTION } from '../conversions/upgrade.js';
 
 export interface ConvertArgs {
   models: string[];
@@ -13,8 +11,11 @@ export interface ConvertArgs {
   [option: string]: unknown;
 }
 
-/** The `convert` command for the conversions of `registry` (their flags become the command's). */
-export const convertCommand = (registry: ConversionRegistry) => ({
+/**
+ * The `convert` command for the conversions of `registry` (their flags become the command's). `argv`, the command
+ * line, tells which flags were given, so that a flag of another conversion than `--to`'s is refused.
+ */
+export const convertCommand = (registry: ConversionRegistry, argv: readonly string[] = []) => ({
   command: 'convert <models..>',
   describe: 'Convert models (none: re-save unchanged; fp16; int8)',
   builder: (y: Argv) => {
@@ -23,8 +24,10 @@ export const convertCommand = (registry: ConversionRegistry) => ({
       .option('out', { alias: 'o', type: 'string', describe: 'Output file (one input model)' })
       .option('out-dir', { type: 'string', describe: 'Output folder; each output keeps its input file name' })
       .option('to', { type: 'string', demandOption: true, choices: registry.names(), describe: 'Conversion to apply' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' });
-    const seen = new Set<string>();
+      .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' })
+      // Global: any conversion runs after an upgrade to this opset (with --to none or --to upgrade, only that).
+      .option(OPSET_FLAG, OPSET_OPTION);
+    const seen = new Set<string>([OPSET_FLAG]);
     for (const def of registry.list()) {
       const names = Object.keys(def.options).filter((n) => !seen.has(n));
       for (const [name, opt] of Object.entries(def.options)) {
@@ -42,21 +45,5 @@ export const convertCommand = (registry: ConversionRegistry) => ({
     }
     return cmd;
   },
-  handler: async (args: ConvertArgs): Promise<number> => {
-    const outputs = outputPaths(args.models, args.out, args.outDir);
-    const results = [];
-    for (const [i, input] of args.models.entries()) {
-      results.push(await convertFile(input, outputs[i]!, args.to, args, { protect: args.models, registry }));
-    }
-    if (args.json) {
-      printJson(results.map((r) => ({ input: r.input, output: r.output, inputBytes: r.inputBytes, outputBytes: r.save.bytes, summary: r.summary })));
-    } else {
-      for (const r of results) {
-        const ratio = r.inputBytes > 0 ? ` (${((100 * r.save.bytes) / r.inputBytes).toFixed(1)}%)` : '';
-        process.stdout.write(`${r.input} -> ${r.output}: ${formatBytes(r.save.bytes)}${ratio}\n`);
-        for (const note of r.summary.notes ?? []) process.stdout.write(`  ${note}\n`);
-      }
-    }
-    return 0;
-  },
+  handler: async (args: ConvertArgs): Promise<number> => (await import('./convert-action.js')).runConvert(args, registry, argv),
 });

@@ -3,7 +3,6 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { usageError } from '../errors.js';
 import { builtInConversions } from '../conversions/builtins.js';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { buildCli, PLUGIN_OPTION } from './commands.js';
@@ -24,25 +23,31 @@ async function conversionsFor(argv: string[]): Promise<ConversionRegistry> {
   return plugins.length ? builtInConversions().withModules(plugins) : builtInConversions();
 }
 
+/** A failure yargs reported (its message); `main` words it as our usage error. */
+class YargsFailure extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let exitCode = 0;
+  let registry: ConversionRegistry | undefined;
   try {
-    const registry = await conversionsFor(argv);
+    registry = await conversionsFor(argv);
     await buildCli(
       yargs(argv),
       (code) => {
         exitCode = code;
       },
       registry,
+      argv,
     )
       .fail((msg, err) => {
-        // yargs spreads some messages over several lines; ours are one.
-        throw err ?? usageError(msg.replace(/\s*\n\s*/g, ' '));
+        throw err ?? new YargsFailure(msg);
       })
       .parseAsync();
   } catch (e) {
-    return reportError(e, verbose);
+    // Loaded only for a usage error: it knows every command's flags, which a successful start does not need.
+    const error = e instanceof YargsFailure ? (await import('./flags.js')).yargsUsageError(e.message, argv, registry) : e;
+    return reportError(error, verbose);
   }
   return exitCode;
 }

@@ -4,6 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { builtInConversions } from '../conversions/builtins.js';
+import type { ConversionRegistry } from '../conversions/registry.js';
 import { buildCli } from './commands.js';
 import { EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_OK } from './output.js';
 
@@ -35,7 +36,7 @@ function emptySpec(command: string, describe: string): CommandSpec {
 function optionSpec(name: string, opts: Record<string, unknown> = {}): OptionSpec {
   const { describe, description, desc, ...rest } = opts;
   const text = describe ?? description ?? desc;
-  return { name, ...rest, ...(typeof text === 'string' ? { describe: text } : {}) } as OptionSpec;
+  return { name, ...rest, ...(typeof text === 'string' ? { describe: text } : {}) };
 }
 
 /**
@@ -51,7 +52,7 @@ function recorder(spec: CommandSpec): Argv {
     command: (command: string, describe: string, builder?: unknown) => {
       const sub = emptySpec(command, describe);
       spec.commands.push(sub);
-      if (typeof builder === 'function') builder(recorder(sub));
+      if (typeof builder === 'function') (builder as (yargs: Argv) => unknown)(recorder(sub));
       else if (builder !== undefined) throw new Error(`cliReference: the builder of '${command}' is not a function`);
     },
     positional: (name: string, opts?: Record<string, unknown>) => void spec.positionals.push(optionSpec(name, opts)),
@@ -73,10 +74,10 @@ function recorder(spec: CommandSpec): Argv {
   return proxy;
 }
 
-/** The program's command tree as the yargs definitions declare it. */
-export function cliSpec(): CommandSpec {
+/** The program's command tree as the yargs definitions declare it (for the conversions of `registry`: default the built-ins). */
+export function cliSpec(registry?: ConversionRegistry): CommandSpec {
   const root = emptySpec('', '');
-  buildCli(recorder(root), () => {});
+  buildCli(recorder(root), () => {}, registry);
   return root;
 }
 
@@ -158,7 +159,10 @@ function usageLine(name: string, spec: CommandSpec): string {
 }
 
 function anchor(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }
 
 const CONVERSION_GROUP = /^Options for --to (\S+?):?$/;
@@ -209,21 +213,27 @@ const ERRORS_AND_EXIT_CODES = [
   '',
   '| code | meaning |',
   '|---|---|',
-  `| ${EXIT_OK} | Success. For \`validate\` and \`run\`: every threshold check held; for \`report compare\`: no regression. |`,
-  `| ${EXIT_CHECK_FAILED} | A check failed: \`validate\` or \`run\` measured drift, accuracy or latency past a threshold; \`report compare\` found a regression beyond its limits. |`,
-  `| ${EXIT_ERROR} | An error: bad arguments, a file that cannot be read or is not a valid model, pipeline or report, a conversion or ONNX Runtime failure. \`run\` exits ${EXIT_ERROR} when any model or variant could not be converted or validated, even if others failed checks. |`,
+  `| ${EXIT_OK} | Success. For \`validate\`, \`run\` and \`report merge\`: every threshold check held; for \`report compare\`: no regression. |`,
+  `| ${EXIT_CHECK_FAILED} | A check failed: \`validate\` or \`run\` measured drift, accuracy or latency past a threshold (for \`report merge\`: in an entry of the merged shards); \`report compare\` found a regression beyond its limits. |`,
+  `| ${EXIT_ERROR} | An error: bad arguments, a file that cannot be read or is not a valid model, pipeline or report, a conversion or ONNX Runtime failure. \`run\` (and \`report merge\`) exits ${EXIT_ERROR} when any model or variant could not be converted or validated, even if others failed checks; \`report merge\` exits ${EXIT_ERROR} for reports that are not all the shards of one pipeline. |`,
+  '| 130, 143 | `convert` was interrupted by Ctrl-C (SIGINT, 130) or SIGTERM (143): it printed `onnxpress: interrupted` and removed the partial output file it was writing. |',
   '',
   '## Output and errors',
   '',
   '- Results go to stdout: text for a terminal, or JSON with `--json` (then nothing else is printed on stdout).',
   '- Progress bars go to stderr, and only when stderr is a terminal.',
   '- An error is **one line on stderr**, `onnxpress: <file>: <what is wrong>` (no `<file>: ` part when no file is',
-  '  involved, as for a usage error). Control characters (from names inside a model file) are written as `\\xNN`,',
-  '  so the message never spans lines. For example:',
+  '  involved, as for a usage error); a pipeline file with several problems gives one such line per problem.',
+  '  Control characters (from names inside a model file) are written as `\\xNN`, so a problem never spans lines.',
+  '  Flags are named as you type them, with the one you probably meant. For example:',
   '',
   '  ```',
   '  onnxpress: nosuch.onnx: cannot open: no such file',
   '  onnxpress: two inputs are named model.onnx; they would write the same file in out',
+  '  onnxpress: unknown flag --keep-io-type (did you mean --keep-io-types?)',
+  '  onnxpress: --per-channel is an option of --to int8, not of --to fp16 (--to fp16 takes --keep-io-types, …)',
+  '  onnxpress: pipelines/models.yaml:14: variants.int8-pc.perChanel: unknown key (did you mean perChannel?)',
+  '  onnxpress: pipelines/models.yaml:22: validate.thresholds.int8.cosine: threshold "cosine=high" has no numeric value',
   '  ```',
   '',
   '- An unexpected failure (a bug) prints `onnxpress: internal error: <message>` and the line',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { parseError, readError, usageError } from '../errors.js';
-import { compareReports, parseFraction, renderComparisonMarkdown, type CompareOptions } from '../report/compare.js';
+import { compareReports, DifferentModelsError, parseFraction, renderComparisonMarkdown, type CompareOptions } from '../report/compare.js';
 import { parseReport, ReportFormatError } from '../report/json.js';
 import type { ReportDocument } from '../validate/types.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, printJson } from './output.js';
@@ -13,6 +13,7 @@ export interface ReportCompareArgs {
   maxErrorIncrease?: string;
   maxAgreementDrop?: string;
   maxSizeIncrease?: string;
+  force: boolean;
   json: boolean;
 }
 
@@ -32,6 +33,11 @@ export const reportCompareCommand = {
       .option('max-error-increase', { type: 'string', describe: 'Allowed growth of error metrics, e.g. 50% (default 50%)' })
       .option('max-agreement-drop', { type: 'string', describe: 'Allowed absolute fall of top-k agreement and accuracy (default 0.01)' })
       .option('max-size-increase', { type: 'string', describe: 'Allowed growth of the candidate size (default 1%)' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: "Compare reports of different models (their baselines' graph hashes differ) instead of refusing",
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' }),
   handler: (args: ReportCompareArgs): number => {
     const options: CompareOptions = {};
@@ -43,7 +49,7 @@ export const reportCompareCommand = {
         throw usageError(`--${flag}: ${(e as Error).message}`);
       }
     };
-    const set = (key: keyof CompareOptions, text: string | undefined, flag: string) => {
+    const set = (key: Exclude<keyof CompareOptions, 'force'>, text: string | undefined, flag: string) => {
       const value = limit(text, flag);
       if (value !== undefined) options[key] = value;
     };
@@ -51,7 +57,14 @@ export const reportCompareCommand = {
     set('maxErrorIncrease', args.maxErrorIncrease, 'max-error-increase');
     set('maxAgreementDrop', args.maxAgreementDrop, 'max-agreement-drop');
     set('maxSizeIncrease', args.maxSizeIncrease, 'max-size-increase');
-    const comparison = compareReports(readReport(args.old), readReport(args.new), options);
+    if (args.force) options.force = true;
+    let comparison;
+    try {
+      comparison = compareReports(readReport(args.old), readReport(args.new), options);
+    } catch (e) {
+      if (!(e instanceof DifferentModelsError)) throw e;
+      throw usageError(`${args.old} and ${args.new}: ${e.message}`, { hint: 'pass --force to compare them anyway' });
+    }
     if (args.json) printJson(comparison);
     else process.stdout.write(renderComparisonMarkdown(comparison));
     return comparison.passed ? EXIT_OK : EXIT_CHECK_FAILED;

@@ -15,34 +15,38 @@ import { printJson } from './output.js';
 import { DEFAULT_PIPELINE, type RunArgs } from './run.js';
 
 export async function runRun(args: RunArgs, registry: ConversionRegistry): Promise<number> {
-    if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) {
-      throw usageError(`--jobs ${args.jobs}: expected a positive integer`);
-    }
-    const file = args.pipeline ?? DEFAULT_PIPELINE;
-    const loaded = loadPipeline(file, { displayFile: args.pipeline ?? displayPath(DEFAULT_PIPELINE), conversions: registry });
-    // The demo writes to ./out/demo of the current folder, not into the installed package.
-    const demoOut = path.resolve('out', 'demo');
-    const config = args.pipeline === undefined ? { ...loaded, out: demoOut, report: { ...loaded.report, dir: demoOut } } : loaded;
-    const only = (args.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
-    const plan = planPipeline(config, { only, ...(args.shard !== undefined ? { shard: parseShard(args.shard) } : {}) });
-
-    const progress = !args.json && process.stderr.isTTY ? createProgress() : undefined;
-    let result: PipelineRunResult;
-    try {
-      result = await runPipeline(plan, {
-        ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
-        ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
-        force: args.force,
-        conversions: registry,
-        ...(progress ? { onEvent: progress.onEvent } : {}),
-      });
-    } finally {
-      progress?.stop();
-    }
-    if (args.json) printJson(jsonResult(config.displayFile, result));
-    else process.stdout.write(textResult(result));
-    return result.exitCode;
+  if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) {
+    throw usageError(`--jobs ${args.jobs}: expected a positive integer`);
   }
+  const file = args.pipeline ?? DEFAULT_PIPELINE;
+  const loaded = loadPipeline(file, { displayFile: args.pipeline ?? displayPath(DEFAULT_PIPELINE), conversions: registry });
+  // The demo writes to ./out/demo of the current folder, not into the installed package.
+  const demoOut = path.resolve('out', 'demo');
+  const demo = args.pipeline === undefined ? { ...loaded, out: demoOut, report: { ...loaded.report, dir: demoOut } } : loaded;
+  const config = args.report !== undefined ? { ...demo, report: { ...demo.report, dir: path.resolve(args.report) } } : demo;
+  const only = (args.only ?? [])
+    .flatMap((o) => o.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const plan = planPipeline(config, { only, ...(args.shard !== undefined ? { shard: parseShard(args.shard) } : {}) });
+
+  const progress = !args.json && process.stderr.isTTY ? createProgress() : undefined;
+  let result: PipelineRunResult;
+  try {
+    result = await runPipeline(plan, {
+      ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
+      ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
+      force: args.force,
+      conversions: registry,
+      ...(progress ? { onEvent: progress.onEvent } : {}),
+    });
+  } finally {
+    progress?.stop();
+  }
+  if (args.json) printJson(jsonResult(config.displayFile, result));
+  else process.stdout.write(textResult(result));
+  return result.exitCode;
+}
 
 function displayPath(p: string): string {
   const relative = path.relative(process.cwd(), p);

@@ -7,6 +7,7 @@ export interface RunArgs {
   jobs?: number;
   only?: string[];
   shard?: string;
+  report?: string;
   force: boolean;
   timeout?: number;
   json: boolean;
@@ -24,9 +25,14 @@ export const runCommand = (registry: ConversionRegistry) => ({
       .option('jobs', { alias: 'j', type: 'number', describe: 'Models worked on at once, each in its own process (default: the number of CPUs)' })
       .option('only', { type: 'string', array: true, describe: 'Only these model ids or variant names (repeat the flag or separate with commas)' })
       .option('shard', { type: 'string', describe: 'Run shard I of N (I/N, e.g. 2/4): the models split deterministically, for a CI matrix' })
+      .option('report', {
+        type: 'string',
+        describe: "Write the summary reports into this folder instead of the pipeline's report.dir (e.g. one per shard, for report merge)",
+      })
       .option('timeout', {
         type: 'number',
-        describe: "Seconds one variant may take to convert and validate; past it the entry is an error (default: the pipeline's timeout, else no limit)",
+        describe:
+          "Seconds one variant may take to convert and validate; past it the entry is an error (default: the pipeline's timeout, else no limit)",
       })
       .option('force', { type: 'boolean', default: false, describe: 'Convert and validate again even where the cache has the result' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (no progress bars)' }),

@@ -6,6 +6,7 @@ import { validateOptionEntries, type OptionDef, type RawValidateOptions } from '
 export interface ValidateArgs {
   /** Flags of validation options, by their camelCase names. */
   [flag: string]: unknown;
+  name?: string;
   report?: string;
   format?: string[];
   json: boolean;
@@ -27,7 +28,7 @@ export function yargsOption(def: OptionDef): Options {
   const choices = cli.choices ?? (value.type === 'string' ? value.choices : undefined);
   const fallback = typeof def.default === 'function' ? undefined : def.default;
   // A list-valued option with a one-value flag (--provider) shows its default's first value.
-  const shown = Array.isArray(fallback) && !base.array ? fallback[0] : fallback;
+  const shown: unknown = Array.isArray(fallback) && !base.array ? fallback[0] : fallback;
   return {
     ...base,
     ...(def.required ? { demandOption: true } : {}),
@@ -60,6 +61,10 @@ export const validateCommand = {
     let out = y;
     for (const [, def] of validateOptionEntries()) if ('flag' in def.cli) out = out.option(def.cli.flag, yargsOption(def));
     return out
+      .option('name', {
+        type: 'string',
+        describe: "The model's name in report titles (default: the baseline's folder when its file is model.onnx)",
+      })
       .option('report', { type: 'string', describe: 'Write reports into this folder' })
       .option('format', {
         type: 'string',

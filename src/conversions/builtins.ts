@@ -2,8 +2,10 @@
 import { fp16Conversion } from './fp16.js';
 import { int8Conversion } from './int8.js';
 import { q4Conversion } from './q4.js';
+import { q4f16Conversion } from './q4f16.js';
 import { ConversionRegistry } from './registry.js';
 import type { ConversionDef } from './types.js';
+import { upgradeConversion } from './upgrade.js';
 
 /** `--to none`: re-save the model unchanged (lossless). */
 export const noneConversion: ConversionDef = {
@@ -14,7 +16,14 @@ export const noneConversion: ConversionDef = {
   summarize: () => ({ kind: 'none', modified: false }),
 };
 
-export const BUILT_IN_CONVERSIONS: readonly ConversionDef[] = [noneConversion, fp16Conversion, int8Conversion, q4Conversion];
+export const BUILT_IN_CONVERSIONS: readonly ConversionDef[] = [
+  noneConversion,
+  fp16Conversion,
+  int8Conversion,
+  q4Conversion,
+  q4f16Conversion,
+  upgradeConversion,
+];
 
 /** A registry of the built-in conversions. */
 export function builtInConversions(): ConversionRegistry {

@@ -20,6 +20,7 @@ export async function fp16OptionsFrom(model: Model, options: Record<string, unkn
     blockOps: splitList(options.blockOps as string[] | string | undefined),
     blockNodes: splitList(options.blockNodes as string[] | string | undefined),
     defaultBlockList: options.defaultBlockList !== false,
+    guardConstants: options.guardConstants !== false,
     flushSubnormals: options.flushSubnormals === true,
   };
   if (options.autoBlock) {
@@ -27,7 +28,11 @@ export async function fp16OptionsFrom(model: Model, options: Record<string, unkn
     if (typeof dir !== 'string' || dir === '') throw usageError('--auto-block needs --inputs DIR (test_data_set_N/input_K.pb files)');
     const threshold = options.autoBlockThreshold;
     const { measureForAutoBlock } = await import('../runtime/activations.js');
-    out.autoBlock = await measureForAutoBlock(model, loadInputSets(model, dir), typeof threshold === 'number' && Number.isFinite(threshold) ? threshold : undefined);
+    out.autoBlock = await measureForAutoBlock(
+      model,
+      loadInputSets(model, dir),
+      typeof threshold === 'number' && Number.isFinite(threshold) ? threshold : undefined,
+    );
   }
   return out;
 }
@@ -51,8 +56,14 @@ export const fp16Conversion: ConversionDef = {
       type: 'number',
       describe: `For --auto-block: keep a node float32 when a value it makes or reads passes this |x| (default ${DEFAULT_AUTO_BLOCK_THRESHOLD})`,
     },
-    'flush-subnormals': { type: 'boolean', describe: 'Write weights below float16\'s normal range (|x| < 2^-14) as zero instead of rounding them' },
+    'flush-subnormals': { type: 'boolean', describe: "Write weights below float16's normal range (|x| < 2^-14) as zero instead of rounding them" },
     'default-block-list': { type: 'boolean', describe: 'Apply the default block list (on unless --no-default-block-list)' },
+    'guard-constants': {
+      type: 'boolean',
+      describe:
+        'Keep float32 the nodes that compute from constants float16 cannot hold: values beyond +-65504, divisors and ' +
+        'variances it changes, epsilons it turns into 0 (on unless --no-guard-constants, which clamps them as before)',
+    },
   },
   kind: 'fp16',
   async passes(options, { model }) {

@@ -51,8 +51,8 @@ export const q4Conversion: ConversionDef = {
       describe: 'q4: qoperator = MatMulNBits / GatherBlockQuantized; qdq = INT4 weights + blocked DequantizeLinear (opset 21) feeding the float ops',
     },
   },
-  // The validation kind for block-quantized variants is added with validation's own work; until then, 'other'.
-  kind: 'other',
+  // Default thresholds for block-wise 4-bit (and 8-bit) weights: looser than INT8's (docs/validation.md).
+  kind: 'q4',
   async passes(options) {
     const q4Options = q4OptionsFromFlags(options);
     const { QuantizeNBitsPass } = await import('../passes/quantize-nbits/quantize.js');

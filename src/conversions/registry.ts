@@ -46,20 +46,23 @@ export class ConversionRegistry {
 
   /** A registry with the conversions of these ES modules added (see loadConversionModule). */
   async withModules(paths: readonly string[]): Promise<ConversionRegistry> {
-    let registry: ConversionRegistry = this;
-    for (const path of paths) {
-      const file = resolve(path);
-      if (registry.modules.includes(file)) continue;
-      registry = registry.with(await loadConversionModule(file), [file]);
-    }
-    return registry;
+    const [path, ...others] = paths;
+    if (path === undefined) return this;
+    const file = resolve(path);
+    const next = this.modules.includes(file) ? this : this.with(await loadConversionModule(file), [file]);
+    return next.withModules(others);
   }
 }
 
 function isConversionDef(value: unknown): value is ConversionDef {
   const v = value as Partial<ConversionDef> | null;
   return (
-    typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.passes === 'function' && typeof v.options === 'object' && v.options !== null
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.name === 'string' &&
+    typeof v.passes === 'function' &&
+    typeof v.options === 'object' &&
+    v.options !== null
   );
 }
 

@@ -3,12 +3,29 @@
  * one file system), which is renamed over the target only once complete. A reader sees the old file or the new one,
  * never half of one; on failure the target is untouched and the temporary file is removed.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A fresh temporary name beside `target`: `.<name>.<pid>.<random>.tmp`. */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+}
+
+/**
+ * Removes the temporary files that process `pid` (default: this one) left in `dir`, as an interrupted write does
+ * (a process stopped by a signal runs no `finally`). Returns their paths.
+ */
+export function removeTempFiles(dir: string, pid = process.pid): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const mine = new RegExp(`^\\..+\\.${pid}\\.[0-9a-z]+\\.tmp$`);
+  const removed = names.filter((name) => mine.test(name)).map((name) => join(dir, name));
+  for (const file of removed) rmSync(file, { force: true });
+  return removed;
 }
 
 /**

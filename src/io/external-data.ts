@@ -34,6 +34,7 @@ export function externalLoaders(modelPath: string, modelDir: string): (ref: Exte
     const fail = (why: string, cause?: unknown): never => {
       throw externalDataError(`${what}: ${why}`, { file: modelPath, cause });
     };
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: a location must hold none
     if (/[\u0000-\u001f\u007f]/.test(ref.location)) fail('the location holds a control character');
     const dataPath = resolveExternalPath(modelPath, modelDir, ref.location);
     let size = sizes.get(dataPath);

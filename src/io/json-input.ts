@@ -18,9 +18,9 @@ export function parseTypeName(name: string): DataType | undefined {
   const lower = name.toLowerCase();
   const aliases: Record<string, DataType> = { float: DataType.FLOAT, double: DataType.DOUBLE, half: DataType.FLOAT16 };
   if (aliases[lower] !== undefined) return aliases[lower];
-  for (let t = 1; t <= DataType.INT2; t++) {
+  for (let t = DataType.FLOAT; t <= DataType.INT2; t++) {
     const info = dataTypeInfo(t);
-    if (info.ortName === lower || info.name.toLowerCase() === lower) return t as DataType;
+    if (info.ortName === lower || info.name.toLowerCase() === lower) return t;
   }
   return undefined;
 }
@@ -47,7 +47,10 @@ export function parseJsonInputs(text: string, file: string, modelType: (name: st
     }
     const tensors = new Map<string, Tensor>();
     for (const [name, spec] of Object.entries(sample as Record<string, unknown>)) {
-      tensors.set(name, jsonTensor(name, spec, modelType(name), (why) => inputError(`${where}input '${name}': ${why}`, { file })));
+      tensors.set(
+        name,
+        jsonTensor(name, spec, modelType(name), (why) => inputError(`${where}input '${name}': ${why}`, { file })),
+      );
     }
     return tensors;
   });

@@ -49,7 +49,7 @@ function jsonLabels(text: string, path: string): number[] {
   } catch (e) {
     throw inputError(`not valid JSON: ${(e as Error).message}`, { file: path });
   }
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'data' in value) value = (value as { data: unknown }).data;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'data' in value) value = value.data;
   if (!Array.isArray(value)) throw inputError('labels JSON must be an array of integers or { "data": [...] }', { file: path });
   const flat = (value as unknown[]).flat(Infinity);
   for (const v of flat) {

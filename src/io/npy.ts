@@ -127,4 +127,3 @@ export function readNpyFile(path: string, name = basename(path).replace(/\.npy$/
   const array = parseNpy(readBytes(path), path);
   return Tensor.fromArray(name, array.dataType, array.dims, array.data);
 }
-

@@ -143,7 +143,7 @@ export function saveModel(model: Model, outPath: string, options: SaveOptions = 
         file: outPath,
       });
     }
-    result.externalBytes = writeAtomically(dataPath, (sink) => writeExternal(sink, plan!, model.sourcePath ?? outPath));
+    result.externalBytes = writeAtomically(dataPath, (sink) => writeExternal(sink, plan, model.sourcePath ?? outPath));
     result.externalDataFile = dataPath;
   } else if (keepOriginal && sourceDir) {
     const source = resolveExternalPath(model.sourcePath!, sourceDir, keepOriginal);

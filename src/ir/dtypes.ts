@@ -31,16 +31,7 @@ export enum DataType {
 }
 
 export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+  Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
 type TypedArrayConstructor = {
   new (length: number): TypedArray;
@@ -61,13 +52,14 @@ export interface DataTypeInfo {
   readonly ortName: string | undefined;
 }
 
-const info = (
-  type: DataType,
-  bits: number,
-  isFloat: boolean,
-  array: TypedArrayConstructor | undefined,
-  ortName?: string,
-): DataTypeInfo => ({ type, name: DataType[type], bits, isFloat, array, ortName });
+const info = (type: DataType, bits: number, isFloat: boolean, array: TypedArrayConstructor | undefined, ortName?: string): DataTypeInfo => ({
+  type,
+  name: DataType[type],
+  bits,
+  isFloat,
+  array,
+  ortName,
+});
 
 const TABLE: readonly DataTypeInfo[] = [
   info(DataType.UNDEFINED, 0, false, undefined),
@@ -109,7 +101,8 @@ export function dataTypeName(type: number): string {
   return dataTypeInfo(type).name.toLowerCase();
 }
 
-export function isKnownDataType(type: number): boolean {
+/** Whether `type` (a code as read from a file: any number) is an element type this table describes. */
+export function isKnownDataType(type: DataType): boolean {
   return TABLE[type] !== undefined && type !== DataType.UNDEFINED;
 }
 

@@ -112,11 +112,7 @@ function float32View(src: Float32Array): Uint32Array {
   return new Uint32Array(src.buffer, src.byteOffset, src.length);
 }
 
-function checkedDestination<T extends Uint16Array | Float32Array>(
-  dst: T | undefined,
-  length: number,
-  make: (n: number) => T,
-): T {
+function checkedDestination<T extends Uint16Array | Float32Array>(dst: T | undefined, length: number, make: (n: number) => T): T {
   if (dst === undefined) return make(length);
   if (dst.length < length) {
     throw new RangeError(`destination holds ${dst.length} elements, ${length} needed`);
@@ -192,11 +188,7 @@ export interface Float16ClampResult {
  * instead of ±Inf, and optionally float16-subnormal values become ±0.
  * Inf and NaN inputs pass through and are not counted.
  */
-export function float32ToFloat16Clamped(
-  src: Float32Array,
-  opts: Float16ClampOptions,
-  dst?: Uint16Array,
-): Float16ClampResult {
+export function float32ToFloat16Clamped(src: Float32Array, opts: Float16ClampOptions, dst?: Uint16Array): Float16ClampResult {
   const n = src.length;
   const out = checkedDestination(dst, n, (len) => new Uint16Array(len));
   const bits = float32View(src);
@@ -230,7 +222,7 @@ const scratchBits = new Uint32Array(scratch.buffer);
 export function toFloat16Bits(x: number): number {
   scratch[0] = x;
   let bits = scratchBits[0]!;
-  const rounded = scratch[0]!;
+  const rounded = scratch[0];
   if (rounded !== x && x === x && (bits & 1) === 0 && Math.abs(rounded) !== Infinity) {
     // Inexact and landed on an even pattern: step one ulp towards x.
     bits = Math.abs(rounded) < Math.abs(x) ? bits + 1 : bits - 1;

@@ -123,12 +123,20 @@ class NodeView {
   }
 }
 
-const fixed = (t: DataType): Rule => (n) => n.all(tensorOfType(t));
-const sameAs = (i: number): Rule => (n) => n.all(n.in(i));
-const dtypeAttr = (name: string, fallback: (n: NodeView) => ElemType): Rule => (n) => {
-  const t = n.attrInt(name);
-  return n.all(t ? tensorOfType(t) : fallback(n));
-};
+const fixed =
+  (t: DataType): Rule =>
+  (n) =>
+    n.all(tensorOfType(t));
+const sameAs =
+  (i: number): Rule =>
+  (n) =>
+    n.all(n.in(i));
+const dtypeAttr =
+  (name: string, fallback: (n: NodeView) => ElemType): Rule =>
+  (n) => {
+    const t = n.attrInt(name);
+    return n.all(t ? tensorOfType(t) : fallback(n));
+  };
 const elementOf = (type: ElemType): ElemType => (type && (type.kind === 'sequence' || type.kind === 'optional') ? type.elem : type);
 const optionalElement = (type: ElemType): ElemType => (type?.kind === 'optional' ? type.elem : type);
 const mapValue = (type: ElemType): ElemType => (type?.kind === 'map' ? type.value : undefined);
@@ -281,10 +289,15 @@ const MS_RULES = new Map<string, Rule>([
   ['DynamicQuantizeMatMul', fixed(DataType.FLOAT)],
   ['MatMulIntegerToFloat', sameAs(2)],
   ['QAttention', (n) => n.all(n.in(2))],
-  ['QGemm', (n) => [n.in(7) ? n.in(8) ?? tensorOfType(DataType.UINT8) : tensorOfType(DataType.FLOAT)]],
+  ['QGemm', (n) => [n.in(7) ? (n.in(8) ?? tensorOfType(DataType.UINT8)) : tensorOfType(DataType.FLOAT)]],
   ['QLinearConcat', sameAs(1)],
   ['QuantizeLinear', (n) => [n.in(2) ?? tensorOfType(DataType.UINT8)]],
   ['DequantizeLinear', sameAs(1)],
+  // Block-quantized weights: Y has the type of A (float32 or float16), as do the scales, a float zero point and
+  // the bias; the packed weights (uint8), integer zero points and g_idx keep theirs.
+  ['MatMulNBits', sameAs(0)],
+  ['MatMulBnb4', sameAs(0)],
+  // The gathered rows have the type of the scales (the data is packed integers).
   ['GatherBlockQuantized', sameAs(2)],
   ['EmbedLayerNormalization', (n) => [n.in(2), tensorOfType(DataType.INT32), n.in(2)]],
 ]);

@@ -3,6 +3,7 @@
  * problems, each with its line), then fill in defaults and resolve paths relative to the file.
  * Nothing is converted or run before this succeeds.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
@@ -18,6 +19,7 @@ import { PipelineError } from './errors.js';
 import { entryOf, parsePipelineText, toPlain, type Issue, type Located } from './parse.js';
 import { camelCase, Checker, pipelineSchema } from './schema.js';
 import type { ModelSpec, PassSpec, PipelineConfig, VariantSpec } from './types.js';
+import { PRESET_NAMES, presetNamed, selectVariants, type PresetVariant } from '../variants/preset.js';
 
 export interface LoadOptions {
   /** The conversions variants may use (default: the built-ins). */
@@ -44,21 +46,83 @@ export function parsePipeline(text: string, file: string, options: LoadOptions =
   const conversions = given instanceof ConversionRegistry ? given.list() : given;
   const { root, issues } = parsePipelineText(text);
   if (issues.length > 0) throw new PipelineError(displayFile, issues);
-  if (root.kind !== 'map') throw new PipelineError(displayFile, [{ line: root.line, path: '', message: 'a pipeline file must be a mapping with models and variants' }]);
+  if (root.kind !== 'map')
+    throw new PipelineError(displayFile, [{ line: root.line, path: '', message: 'a pipeline file must be a mapping with models and variants' }]);
 
   const checker = new Checker();
   checker.check(pipelineSchema(conversions, variantNamesOf(root)), root, '');
   const extra: Issue[] = [];
   const baseDir = path.dirname(path.resolve(file));
   checkGlobIds(root, baseDir, extra);
+  checkPresets(root, conversions, extra);
   if (checker.issues.length + extra.length > 0) throw new PipelineError(displayFile, [...checker.issues, ...extra]);
 
-  return normalize(toPlain(root) as RawPipeline, root, path.resolve(file), displayFile, conversions);
+  const raw = toPlain(root) as RawPipeline;
+  const config = normalize(raw, root, path.resolve(file), displayFile, conversions);
+  return { ...config, identity: { name: config.name, hash: contentHash(raw) } };
+}
+
+/** SHA-256 of a parsed file's content as JSON with sorted keys: formatting, comments and key order do not count. */
+export function contentHash(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (typeof v === 'object' && v !== null) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(v).sort()) {
+        // defineProperty, so that a key named __proto__ stays a key.
+        Object.defineProperty(out, key, { value: canonical((v as Record<string, unknown>)[key]), enumerable: true });
+      }
+      return out;
+    }
+    return v;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex');
 }
 
 function variantNamesOf(root: Located): string[] {
   const variants = entryOf(root, 'variants')?.value;
-  return variants?.kind === 'map' ? variants.entries.map((e) => e.key) : [];
+  return variants?.kind === 'map' ? variants.entries.flatMap((e) => presetVariantsOf(e.value)?.map((v) => v.dtype) ?? [e.key]) : [];
+}
+
+/** The variants a `preset:` entry stands for (its `only` applied), or undefined for any other entry. */
+function presetVariantsOf(node: Located): PresetVariant[] | undefined {
+  const preset = entryOf(node, 'preset')?.value;
+  if (preset?.kind !== 'scalar' || typeof preset.value !== 'string' || !PRESET_NAMES.includes(preset.value)) return undefined;
+  const only = entryOf(node, 'only')?.value;
+  const names = only?.kind === 'list' ? only.items.flatMap((i) => (i.kind === 'scalar' && typeof i.value === 'string' ? [i.value] : [])) : [];
+  try {
+    return selectVariants(presetNamed(preset.value), names);
+  } catch {
+    return undefined; // the schema reports the wrong name
+  }
+}
+
+/** A preset's variants take the names of their dtypes, which no other variant may have; each needs its conversions. */
+function checkPresets(root: Located, conversions: readonly ConversionDef[], issues: Issue[]): void {
+  const variants = entryOf(root, 'variants')?.value;
+  if (variants?.kind !== 'map') return;
+  const owner = new Map<string, string>();
+  for (const entry of variants.entries) {
+    const expanded = presetVariantsOf(entry.value);
+    for (const name of expanded?.map((v) => v.dtype) ?? [entry.key]) {
+      const other = owner.get(name);
+      if (other !== undefined)
+        issues.push({ line: entry.line, path: `variants.${entry.key}`, message: `makes a variant named '${name}', as ${other} does` });
+      else owner.set(name, `variants.${entry.key}`);
+    }
+    const only = entryOf(entry.value, 'only');
+    for (const variant of (only ? expanded : []) ?? []) {
+      const missing = variant.steps.find((s) => !conversions.some((c) => c.name === s.to));
+      if (missing)
+        issues.push({
+          line: only!.line,
+          path: `variants.${entry.key}.only`,
+          message: `${variant.dtype} needs the conversion '${missing.to}', which is not available`,
+        });
+    }
+  }
 }
 
 /** A pattern with glob syntax, unless a file or folder has that very name (`model (1).onnx`). */
@@ -81,7 +145,7 @@ function checkGlobIds(root: Located, baseDir: string, issues: Issue[]): void {
 
 // The shapes the schema has just checked.
 type RawStep = string | ({ to: string } & Record<string, unknown>);
-type RawVariant = RawStep | { chain: RawStep[] };
+type RawVariant = RawStep | { chain: RawStep[] } | { preset: string; only?: string[] };
 interface RawModel {
   path: string;
   id?: string;
@@ -100,7 +164,13 @@ interface RawPipeline {
   timeout?: number;
 }
 
-function normalize(raw: RawPipeline, root: Located, file: string, displayFile: string, conversions: readonly ConversionDef[]): PipelineConfig {
+function normalize(
+  raw: RawPipeline,
+  root: Located,
+  file: string,
+  displayFile: string,
+  conversions: readonly ConversionDef[],
+): Omit<PipelineConfig, 'identity'> {
   const baseDir = path.dirname(file);
   const resolve = (p: string) => path.resolve(baseDir, p);
   const name = raw.name ?? path.basename(file).replace(/\.(ya?ml|json)$/i, '');
@@ -122,11 +192,22 @@ function normalize(raw: RawPipeline, root: Located, file: string, displayFile: s
     };
   });
 
-  const variants: VariantSpec[] = Object.entries(raw.variants).map(([variantName, v]) => {
-    const steps: RawStep[] = typeof v === 'object' && 'chain' in v ? (v.chain as RawStep[]) : [v as RawStep];
+  const variants: VariantSpec[] = Object.entries(raw.variants).flatMap(([variantName, v]): VariantSpec[] => {
+    if (typeof v === 'object' && 'preset' in v) {
+      return presetVariants(v as { preset: string; only?: string[] }, variantLines.get(variantName) ?? 1, raw.validate ?? {}, baseDir, conversions);
+    }
+    const steps: RawStep[] = typeof v === 'object' && 'chain' in v ? (v.chain as RawStep[]) : [v];
     const passes = steps.map((step) => passOf(step, conversions));
     const kind = kindOf(passes, conversions);
-    return { name: variantName, passes, kind, validate: variantValidateOptions(raw.validate ?? {}, variantName, kind, baseDir), line: variantLines.get(variantName) ?? 1 };
+    return [
+      {
+        name: variantName,
+        passes,
+        kind,
+        validate: variantValidateOptions(raw.validate ?? {}, variantName, kind, baseDir),
+        line: variantLines.get(variantName) ?? 1,
+      },
+    ];
   });
 
   return {
@@ -145,6 +226,34 @@ function normalize(raw: RawPipeline, root: Located, file: string, displayFile: s
     },
     ...(raw.timeout !== undefined ? { timeout: raw.timeout } : {}),
   };
+}
+
+/**
+ * A `preset:` entry's variants, named by dtype, each written as `<model stem><suffix>.onnx`. Without `only`, a
+ * variant whose conversion is not available is left out (with `only`, checkPresets has reported it).
+ */
+function presetVariants(
+  entry: { preset: string; only?: string[] },
+  line: number,
+  section: Record<string, unknown>,
+  baseDir: string,
+  conversions: readonly ConversionDef[],
+): VariantSpec[] {
+  const available = (v: PresetVariant) => v.steps.every((s) => conversions.some((c) => c.name === s.to));
+  return selectVariants(presetNamed(entry.preset), entry.only ?? [])
+    .filter(available)
+    .map((variant) => {
+      const passes = variant.steps.map((step) => passOf({ ...step.options, to: step.to }, conversions));
+      const kind = kindOf(passes, conversions);
+      return {
+        name: variant.dtype,
+        passes,
+        kind,
+        fileSuffix: variant.suffix,
+        validate: variantValidateOptions(section, variant.dtype, kind, baseDir),
+        line,
+      };
+    });
 }
 
 function linesOf(node: Located | undefined): number[] {
@@ -166,12 +275,17 @@ function sortKeys(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** A variant's kind picks its default thresholds: the kind of the one conversion that changes the model, if one. */
+/**
+ * A variant's kind picks its default thresholds: the kind its conversions (other than `none`) share, if they share
+ * one; `q4` for block-wise quantization followed by fp16 (q4f16 written as a chain, whose error is q4's); else
+ * `other`.
+ */
 export function kindOf(passes: readonly PassSpec[], conversions: readonly ConversionDef[]): ConversionKind {
   const names = new Set(passes.map((p) => p.to).filter((n) => n !== 'none'));
-  if (names.size !== 1) return 'other';
-  const only = [...names][0];
-  return conversions.find((c) => c.name === only)?.kind ?? 'other';
+  const kinds = new Set([...names].map((name) => conversions.find((c) => c.name === name)?.kind ?? 'other'));
+  if (kinds.size === 1) return [...kinds][0]!;
+  if (kinds.size === 2 && kinds.has('q4') && kinds.has('fp16')) return 'q4';
+  return 'other';
 }
 
 /**
@@ -194,5 +308,9 @@ function variantValidateOptions(section: Record<string, unknown>, variant: strin
     value ??= spelling.default;
     if (value !== undefined) given[name] = value;
   }
-  return normalizeValidateOptions(given as Omit<RawValidateOptions, (typeof PLANNED_OPTIONS)[number]>, { leave: PLANNED_OPTIONS, surface: 'pipeline', baseDir });
+  return normalizeValidateOptions(given as Omit<RawValidateOptions, (typeof PLANNED_OPTIONS)[number]>, {
+    leave: PLANNED_OPTIONS,
+    surface: 'pipeline',
+    baseDir,
+  });
 }

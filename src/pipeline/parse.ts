@@ -2,7 +2,7 @@
  * Reading a pipeline file (YAML, or JSON, which the YAML parser reads too) into a tree whose every node
  * knows its line, so that later checks can say `file:line: key.path: what is wrong`.
  */
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 export type Scalar = string | number | boolean | null;
 
@@ -42,7 +42,7 @@ export function parsePipelineText(text: string): ParsedSource {
 
   const convert = (node: unknown, fallbackLine: number, depth: number): Located => {
     if (isAlias(node)) {
-      const target = depth < MAX_ALIAS_DEPTH ? node.resolve(doc as Document) : undefined;
+      const target = depth < MAX_ALIAS_DEPTH ? node.resolve(doc) : undefined;
       if (!target) {
         const line = lineOf(node.range?.[0]);
         issues.push({ line, path: '', message: `alias *${node.source} names no anchor` });
@@ -60,6 +60,7 @@ export function parsePipelineText(text: string): ParsedSource {
           issues.push({ line, path: '', message: 'a key must be a plain string' });
           continue;
         }
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- null and objects are turned away above: a string, number, boolean or bigint is left
         entries.push({ key: String(keyNode.value), line, value: convert(pair.value, line, depth) });
       }
       return { kind: 'map', line: lineOf(node.range?.[0]), entries };
@@ -74,6 +75,7 @@ export function parsePipelineText(text: string): ParsedSource {
       if (v === null || v === undefined) return { kind: 'scalar', line, value: null };
       if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return { kind: 'scalar', line, value: v };
       if (typeof v === 'bigint') return { kind: 'scalar', line, value: Number(v) };
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a value of a YAML tag (a Date, bytes) as its own toString prints it
       issues.push({ line, path: '', message: `unsupported value ${String(v)}` });
       return { kind: 'scalar', line, value: null };
     }
@@ -95,7 +97,8 @@ export function toPlain(node: Located): unknown {
   if (node.kind === 'list') return node.items.map(toPlain);
   const out: Record<string, unknown> = {};
   // defineProperty, so that a key named __proto__ stays a key.
-  for (const entry of node.entries) Object.defineProperty(out, entry.key, { value: toPlain(entry.value), enumerable: true, writable: true, configurable: true });
+  for (const entry of node.entries)
+    Object.defineProperty(out, entry.key, { value: toPlain(entry.value), enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -8,9 +8,10 @@ import { globSync } from 'tinyglobby';
 import { usageError } from '../errors.js';
 import { normalizeValidateOptions, type NormalizedValidateOptions } from '../validate/options.js';
 import { resolveThresholds } from '../validate/thresholds.js';
-import type { ConversionKind, Threshold } from '../validate/types.js';
+import type { ConversionKind, PipelineIdentity, Threshold } from '../validate/types.js';
 import { PipelineError } from './errors.js';
 import type { Issue } from './parse.js';
+import { variantFileName } from '../variants/preset.js';
 import type { ModelSpec, PassSpec, PipelineConfig } from './types.js';
 
 /** A test-data folder, or random inputs (seeded by the `seed` of the variant's validation options). */
@@ -56,6 +57,8 @@ export interface Plan {
   /** Every model id the pipeline names, before --only and --shard. */
   allModelIds: string[];
   cacheDir: string;
+  /** The pipeline's identity for the summary report: its name, its content's hash, and the shard and filter of this run. */
+  identity: PipelineIdentity;
 }
 
 export const CACHE_DIR_NAME = '.onnxpress-cache';
@@ -82,6 +85,11 @@ export function planPipeline(config: PipelineConfig, options: PlanOptions = {}):
     config,
     allModelIds,
     cacheDir: path.join(config.out, CACHE_DIR_NAME),
+    identity: {
+      ...config.identity,
+      ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
+      ...(only.length > 0 ? { only: [...only] } : {}),
+    },
     models: models.map((m) => ({
       id: m.id,
       file: m.file,
@@ -89,7 +97,8 @@ export function planPipeline(config: PipelineConfig, options: PlanOptions = {}):
       ...(m.labels ? { labels: m.labels } : {}),
       dims: m.spec.dims,
       variants: variants.map((variant) => {
-        const output = path.join(config.out, m.id, `${variant.name}.onnx`);
+        const file = variant.fileSuffix !== undefined ? variantFileName(m.file, { suffix: variant.fileSuffix }) : `${variant.name}.onnx`;
+        const output = path.join(config.out, m.id, file);
         const validate = normalizeValidateOptions(
           {
             ...variant.validate,
@@ -286,7 +295,10 @@ export function assignIds(files: readonly string[], explicit: (file: string) => 
 
 function derivedId(file: string, depth: number): string {
   const stem = path.basename(file).replace(/\.onnx$/i, '');
-  const folders = path.dirname(file).split(/[\\/]+/).filter(Boolean);
+  const folders = path
+    .dirname(file)
+    .split(/[\\/]+/)
+    .filter(Boolean);
   const generic = GENERIC_STEMS.has(stem.toLowerCase());
   const take = Math.min(folders.length, depth + (generic ? 1 : 0));
   const parts = [...folders.slice(folders.length - take), ...(generic && take > 0 ? [] : [stem])];

@@ -66,14 +66,19 @@ export async function runWorkerTask(task: WorkerTask, callbacks: WorkerCallbacks
       timedOut = true;
       child.kill('SIGTERM');
     };
-    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     for await (const line of lines) {
       const message = decodeMessageLine(line);
       if (!message) continue;
       if (message.type === 'stage') {
         const same = current?.variant === message.variant;
         if (!same && options.timeout !== undefined) timer = setTimeout(stopAtTimeout, options.timeout * 1000);
-        current = { variant: message.variant, stage: message.stage, started: same ? current!.started : performance.now(), ...(message.stage === 'validate' ? { converted: message.converted } : {}) };
+        current = {
+          variant: message.variant,
+          stage: message.stage,
+          started: same ? current!.started : performance.now(),
+          ...(message.stage === 'validate' ? { converted: message.converted } : {}),
+        };
         callbacks.stage(message.variant, message.stage);
       } else if (!done.has(message.entry.variant)) {
         clearTimeout(timer);
@@ -90,7 +95,7 @@ export async function runWorkerTask(task: WorkerTask, callbacks: WorkerCallbacks
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode ?? '?'}`;
     const stderr = stderrSummary(String(result.stderr ?? ''));
     const reason = (what: string) => `the worker process ${how} while ${what}${stderr ? ` (stderr: ${stderr})` : ''}`;
-    const victim = current && left.find((v) => v.variant === current!.variant);
+    const victim = current && left.find((v) => v.variant === current.variant);
     if (!victim) {
       // Between variants: try the rest again if this worker got somewhere, else nothing suggests it would help.
       if (done.size > 0) {

@@ -2,9 +2,10 @@
 import cliProgress from 'cli-progress';
 import type { RunEvent } from './run.js';
 
+/** Functions that use no `this`: `onEvent` is handed to the runner as it is. */
 export interface Progress {
-  onEvent(event: RunEvent): void;
-  stop(): void;
+  onEvent: (event: RunEvent) => void;
+  stop: () => void;
 }
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -23,8 +24,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   let total: cliProgress.SingleBar | undefined;
   const counts = { pass: 0, fail: 0, error: 0, cached: 0 };
   const perModel = new Map<string, cliProgress.SingleBar>();
-  const totals = () =>
-    `${counts.pass} pass, ${counts.fail} fail, ${counts.error} error${counts.cached ? ` (${counts.cached} from cache)` : ''}`;
+  const totals = () => `${counts.pass} pass, ${counts.fail} fail, ${counts.error} error${counts.cached ? ` (${counts.cached} from cache)` : ''}`;
   const label = (name: string) => (name.length > 24 ? `${name.slice(0, 23)}…` : name.padEnd(24));
 
   return {

@@ -1,8 +1,9 @@
 /** The reports of a run: one summary per model (its variants) in `<report dir>/<model>/`, and one across all. */
 import path from 'node:path';
+import { withPipeline } from '../report/document.js';
 import { writeReports } from '../report/index.js';
 import { buildSummary, type SummaryInput } from '../validate/result.js';
-import type { ValidationSummary } from '../validate/types.js';
+import type { PipelineIdentity, ValidationSummary } from '../validate/types.js';
 import type { EntryError, EntryOutcome, ReportSettings } from './types.js';
 
 export interface WrittenReports {
@@ -28,13 +29,18 @@ function summaryInput(outcome: EntryOutcome): SummaryInput {
   return { ...base, result: outcome.result };
 }
 
-export async function writePipelineReports(settings: ReportSettings, entries: readonly EntryOutcome[]): Promise<WrittenReports> {
+export async function writePipelineReports(
+  settings: ReportSettings,
+  entries: readonly EntryOutcome[],
+  pipeline?: PipelineIdentity,
+): Promise<WrittenReports> {
   const models: Record<string, string[]> = {};
   for (const model of [...new Set(entries.map((e) => e.model))]) {
     const own = entries.filter((e) => e.model === model).map(summaryInput);
-    models[model] = await writeReports(path.join(settings.dir, model), buildSummary(own, { title: `${settings.title}: ${model}` }), settings.formats);
+    const summary = withPipeline(buildSummary(own, { title: `${settings.title}: ${model}` }), pipeline);
+    models[model] = await writeReports(path.join(settings.dir, model), summary, settings.formats);
   }
-  const summary = buildSummary(entries.map(summaryInput), { title: settings.title });
+  const summary = withPipeline(buildSummary(entries.map(summaryInput), { title: settings.title }), pipeline);
   const files = await writeReports(settings.dir, summary, settings.formats);
   return { summary, files, models };
 }

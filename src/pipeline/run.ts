@@ -83,7 +83,7 @@ export async function runPipeline(plan: Plan, options: RunOptions = {}): Promise
   });
 
   const entries = plan.models.flatMap((m) => m.variants.map((v) => outcomes.get(keyOf(m.id, v.name))!));
-  const written = await writePipelineReports(plan.config.report, entries);
+  const written = await writePipelineReports(plan.config.report, entries, plan.identity);
   return {
     entries,
     summary: written.summary,
@@ -103,7 +103,9 @@ async function checkConversions(plan: Plan, registry: ConversionRegistry | undef
   for (const variant of plan.config.variants) {
     for (const step of variant.passes) {
       if (!reachable.has(step.to)) {
-        const why = registry?.has(step.to) ? 'was registered in memory; worker processes need it from a module (ConversionRegistry.withModules)' : 'is unknown';
+        const why = registry?.has(step.to)
+          ? 'was registered in memory; worker processes need it from a module (ConversionRegistry.withModules)'
+          : 'is unknown';
         throw usageError(`variant '${variant.name}': conversion '${step.to}' ${why}`);
       }
     }
@@ -127,7 +129,14 @@ async function runModel(plan: Plan, model: PlannedModel, context: ModelContext):
   const pending: { variant: PlannedVariant; task: VariantTask; key: string }[] = [];
   for (const variant of model.variants) {
     const options = variant.validate;
-    const key = await entryKey({ fingerprint, variant, options, hash, plugins: context.plugins, ...(context.validator ? { validator: context.validator } : {}) });
+    const key = await entryKey({
+      fingerprint,
+      variant,
+      options,
+      hash,
+      plugins: context.plugins,
+      ...(context.validator ? { validator: context.validator } : {}),
+    });
     const hit = context.force ? undefined : readCached(plan.cacheDir, model.id, variant.name, key);
     if (hit) context.record({ ...hit, input: model.file, ...(hit.output !== undefined ? { output: variant.output } : {}) });
     else pending.push({ variant, key, task: { variant: variant.name, passes: variant.passes, output: variant.output, options } });
@@ -154,7 +163,10 @@ async function runModel(plan: Plan, model: PlannedModel, context: ModelContext):
           if (entry.cacheable) storeBestEffort(() => writeCached(plan.cacheDir, outcome, item.key, entry.outputFiles ?? []));
         },
       },
-      { ...(context.workerEntry ? { workerEntry: context.workerEntry } : {}), ...(context.timeout !== undefined ? { timeout: context.timeout } : {}) },
+      {
+        ...(context.workerEntry ? { workerEntry: context.workerEntry } : {}),
+        ...(context.timeout !== undefined ? { timeout: context.timeout } : {}),
+      },
     );
   } finally {
     context.emit({ type: 'model-end', model: model.id });

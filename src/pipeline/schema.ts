@@ -8,6 +8,7 @@ import type { ConversionDef, ConversionOption } from '../conversions/types.js';
 import { REPORT_FORMATS } from '../report/index.js';
 import { groupMembers, validateOptionEntries, type OptionDef } from '../validate/options.js';
 import { METRICS, isMetricName, parseThreshold } from '../validate/thresholds.js';
+import { PRESET_NAMES, PRESETS } from '../variants/preset.js';
 import type { Issue, Located } from './parse.js';
 
 interface Base {
@@ -256,7 +257,10 @@ function editDistance(a: string, b: string): number {
 // The pipeline file
 
 /** Variant names become file names (`<out>/<model>/<variant>.onnx`). */
-export const NAME_PATTERN = { regex: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'must be letters, digits, ".", "_" or "-", starting with a letter or digit' };
+export const NAME_PATTERN = {
+  regex: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  hint: 'must be letters, digits, ".", "_" or "-", starting with a letter or digit',
+};
 
 function optionSpec(option: ConversionOption): Spec {
   const describe = option.describe;
@@ -319,6 +323,23 @@ function unionStepSpec(conversions: readonly ConversionDef[], names: readonly st
   return { type: 'object', describe: 'a conversion step', fields };
 }
 
+/** A `preset:` variant entry: it stands for the preset's variants (docs/pipelines.md, "Presets"). */
+export const PRESET_VARIANT_SPEC: ObjectSpec = {
+  type: 'object',
+  describe: "a preset's variants",
+  fields: {
+    preset: { spec: { type: 'string', describe: 'the preset', choices: PRESET_NAMES }, required: true },
+    only: {
+      spec: {
+        type: 'list',
+        describe: 'only these of its variants',
+        nonEmpty: true,
+        items: { type: 'string', describe: 'a dtype', choices: [...new Set(Object.values(PRESETS).flatMap((p) => p.variants.map((v) => v.dtype)))] },
+      },
+    },
+  },
+};
+
 function variantSpec(conversions: readonly ConversionDef[]): Spec {
   const step = stepSpec(conversions);
   const chain: ObjectSpec = {
@@ -330,9 +351,10 @@ function variantSpec(conversions: readonly ConversionDef[]): Spec {
     type: 'custom',
     shape: 'any',
     expected: 'a conversion name or a mapping with `to` (or `chain`)',
-    describe: 'a named conversion with options, or a chain of them',
+    describe: "a named conversion with options, a chain of them, or a preset's variants",
     check(node, path, checker) {
-      if (node.kind === 'map' && node.entries.some((e) => e.key === 'chain')) checker.check(chain, node, path);
+      if (node.kind === 'map' && node.entries.some((e) => e.key === 'preset')) checker.check(PRESET_VARIANT_SPEC, node, path);
+      else if (node.kind === 'map' && node.entries.some((e) => e.key === 'chain')) checker.check(chain, node, path);
       else if (node.kind === 'map' || (node.kind === 'scalar' && typeof node.value === 'string')) checker.check(step, node, path);
       else checker.wrongType(variant, node, path);
     },
@@ -434,7 +456,9 @@ function optionValueSpec(def: OptionDef, variantNames: readonly string[]): Spec 
     case 'thresholds': {
       const values = thresholdValues;
       const perVariant = 'key' in def.pipeline && def.pipeline.perVariant;
-      return perVariant ? { type: 'record', describe: "thresholds for every variant ('*') or one", keyChoices: ['*', ...variantNames], values } : values;
+      return perVariant
+        ? { type: 'record', describe: "thresholds for every variant ('*') or one", keyChoices: ['*', ...variantNames], values }
+        : values;
     }
   }
 }
@@ -449,9 +473,15 @@ export function pipelineSchema(conversions: readonly ConversionDef[], variantNam
       path: { spec: path('a model file, a folder (every .onnx below it) or a glob'), required: true },
       id: { spec: { type: 'string', describe: 'the name in reports and output paths', pattern: NAME_PATTERN } },
       inputs: { spec: path("a test-data folder of input_N.pb files, or 'random'") },
-      labels: { spec: { type: 'oneOf', describe: 'labels', options: [path('a labels.pb file'), { type: 'boolean', describe: 'false: no accuracy' }] } },
+      labels: {
+        spec: { type: 'oneOf', describe: 'labels', options: [path('a labels.pb file'), { type: 'boolean', describe: 'false: no accuracy' }] },
+      },
       dims: {
-        spec: { type: 'record', describe: 'values for symbolic input dimensions', values: { type: 'number', describe: 'size', integer: true, min: 1 } },
+        spec: {
+          type: 'record',
+          describe: 'values for symbolic input dimensions',
+          values: { type: 'number', describe: 'size', integer: true, min: 1 },
+        },
       },
     },
   };
@@ -462,7 +492,12 @@ export function pipelineSchema(conversions: readonly ConversionDef[], variantNam
       name: { spec: { type: 'string', describe: 'the pipeline name' } },
       out: { spec: path('where variants go: <out>/<model>/<variant>.onnx') },
       models: {
-        spec: { type: 'list', describe: 'models', nonEmpty: true, items: { type: 'oneOf', describe: 'a model', options: [path('a model path or glob'), model] } },
+        spec: {
+          type: 'list',
+          describe: 'models',
+          nonEmpty: true,
+          items: { type: 'oneOf', describe: 'a model', options: [path('a model path or glob'), model] },
+        },
         required: true,
       },
       variants: {

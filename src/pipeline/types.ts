@@ -14,8 +14,10 @@ export interface VariantSpec {
   name: string;
   /** Applied in order to the same in-memory model; one for a plain variant, several for a chain. */
   passes: PassSpec[];
-  /** fp16 or int8 when every pass that changes something is that one conversion; otherwise 'other'. */
+  /** The kind its conversions share (fp16, int8, q4; q4 then fp16 is q4), else 'other' (see kindOf). */
   kind: ConversionKind;
+  /** A variant of a `preset:` entry: its file is `<model file stem><fileSuffix>.onnx` (`model_q4.onnx`), not `<name>.onnx`. */
+  fileSuffix?: string;
   /**
    * The `validate:` section for this variant, normalized (src/validate/options.ts): everything but what the plan
    * fills in for each model (planPipeline completes it into PlannedVariant.validate).
@@ -53,6 +55,8 @@ export interface PipelineConfig {
   /** The pipeline file's folder: relative paths and globs in the file start here. */
   baseDir: string;
   name: string;
+  /** The name and a hash of the file's content, written into the summary report (PipelineIdentity). */
+  identity: { name: string; hash: string };
   out: string;
   models: ModelSpec[];
   variants: VariantSpec[];

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 
 function versionIn(packageJson: string | URL): string {
   try {
-    return String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown }).version ?? 'unknown');
+    return String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? 'unknown');
   } catch {
     return 'unknown';
   }

@@ -13,6 +13,7 @@
  *    field in one run in its default encoding, unknown fields last).
  */
 import { Buffer } from 'node:buffer';
+import type { MessageName, ModelProto, ProtoMessages } from './messages.js';
 import type { FieldDef, MessageDef } from './schema.js';
 import { messageDef } from './schema.js';
 import {
@@ -37,8 +38,11 @@ export interface UnknownField {
   readonly bytes: Uint8Array;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ProtoMessage = { [field: string]: any; $unknown?: UnknownField[]; $order?: number[] };
+/**
+ * A decoded message of any type: field values are `unknown` here. messages.ts types each ONNX message's fields
+ * (what `decode` returns for a message name); a message built to be encoded may be either.
+ */
+export type ProtoMessage = { [field: string]: unknown; $unknown?: UnknownField[]; $order?: number[] };
 
 const RUN_PLAIN = 0;
 const RUN_PACKED = 1;
@@ -152,7 +156,10 @@ function finishNumeric(field: FieldDef, acc: NumericAccumulator): unknown {
   }
 }
 
-export function decode(bytes: Uint8Array, type = 'ModelProto'): ProtoMessage {
+/** Decodes a message (a ModelProto unless another message name is given). */
+export function decode(bytes: Uint8Array): ModelProto;
+export function decode<K extends MessageName>(bytes: Uint8Array, type: K): ProtoMessages[K];
+export function decode(bytes: Uint8Array, type: MessageName = 'ModelProto'): ProtoMessage {
   return decodeMessage(new WireReader(bytes), messageDef(type), 0);
 }
 
@@ -492,8 +499,9 @@ function emitFields(msg: ProtoMessage, def: MessageDef, e: Emitter): void {
       const value = msg[field.name];
       if (value === undefined) continue;
       if (field.repeated) {
-        const n = (value as ArrayLike<unknown>).length;
-        if (n > 0) emitRepeated(field, value, 0, n, field.packed === true, e);
+        const values = value as ArrayLike<unknown>;
+        const n = values.length;
+        if (n > 0) emitRepeated(field, values, 0, n, field.packed === true, e);
       } else {
         e.tag(field.no, wireTypeOf(field));
         emitScalar(field, value, e);
@@ -525,10 +533,11 @@ function emitFields(msg: ProtoMessage, def: MessageDef, e: Emitter): void {
     if (value === undefined) continue;
     const done = cursor.get(field) ?? 0;
     if (field.repeated) {
-      const n = (value as ArrayLike<unknown>).length;
+      const values = value as ArrayLike<unknown>;
+      const n = values.length;
       const to = Math.min(n, done + count);
       if (to > done || (kind === RUN_PACKED && count === 0 && done === n)) {
-        emitRepeated(field, value, done, to, kind === RUN_PACKED, e);
+        emitRepeated(field, values, done, to, kind === RUN_PACKED, e);
       }
       cursor.set(field, to);
     } else if (done === 0) {
@@ -542,9 +551,10 @@ function emitFields(msg: ProtoMessage, def: MessageDef, e: Emitter): void {
     if (value === undefined) continue;
     const done = cursor.get(field);
     if (field.repeated) {
-      const n = (value as ArrayLike<unknown>).length;
+      const values = value as ArrayLike<unknown>;
+      const n = values.length;
       const from = done ?? 0;
-      if (n > from) emitRepeated(field, value, from, n, field.packed === true, e);
+      if (n > from) emitRepeated(field, values, from, n, field.packed === true, e);
     } else if (done === undefined) {
       e.tag(field.no, wireTypeOf(field));
       emitScalar(field, value, e);

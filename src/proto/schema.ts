@@ -22,7 +22,8 @@ export interface MessageDef {
   readonly byNumber: ReadonlyMap<number, FieldDef>;
 }
 
-type FieldSpec = [no: number, name: string, kind: ScalarKind | string, flags?: 'repeated' | 'packed'];
+/** `kind`: a ScalarKind, or else the name of a message. */
+type FieldSpec = [no: number, name: string, kind: string, flags?: 'repeated' | 'packed'];
 
 const SCALARS = new Set(['int32', 'int64', 'uint64', 'float', 'double', 'string', 'bytes']);
 

@@ -8,9 +8,28 @@ import { Attribute, AttrType, type AttrValue, type SparseTensor } from '../ir/at
 import { DataType } from '../ir/dtypes.js';
 import { Graph, Node, Value } from '../ir/graph.js';
 import { Model, OnnxFunction, type OpsetImport } from '../ir/model.js';
-import { type ExternalLocation, type Int64, Tensor, type TensorStorage } from '../ir/tensor.js';
+import { type ExternalLocation, Tensor, type TensorStorage } from '../ir/tensor.js';
 import type { Dim, Preserved, Shape, TypeInfo } from '../ir/types.js';
 import type { ProtoMessage } from './codec.js';
+import type {
+  AttributeProto,
+  FunctionProto,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  OperatorSetIdProto,
+  SparseTensorProto,
+  StringStringEntryProto,
+  TensorProto,
+  TensorShapeProto,
+  TensorShapeProtoDimension,
+  TypeProto,
+  TypeProtoMap,
+  TypeProtoOpaque,
+  TypeProtoSequence,
+  TypeProtoTensor,
+  ValueInfoProto,
+} from './messages.js';
 
 export const DATA_LOCATION_EXTERNAL = 1;
 
@@ -43,15 +62,15 @@ function withPreserved(preserved: Preserved | undefined): ProtoMessage {
   return preserved ? { ...(preserved as unknown as ProtoMessage) } : {};
 }
 
-function set(msg: ProtoMessage, key: string, value: unknown): void {
+function set<M extends ProtoMessage, K extends keyof M & string>(msg: M, key: K, value: M[K] | undefined): void {
   if (value !== undefined) msg[key] = value;
 }
 
-function pairs(entries: ProtoMessage[] | undefined): [string, string][] | undefined {
+function pairs(entries: StringStringEntryProto[] | undefined): [string, string][] | undefined {
   return entries?.map((e) => [e.key ?? '', e.value ?? '']);
 }
 
-function entries(list: [string, string][] | undefined): ProtoMessage[] | undefined {
+function entries(list: [string, string][] | undefined): StringStringEntryProto[] | undefined {
   return list?.map(([key, value]) => ({ key, value }));
 }
 
@@ -62,11 +81,7 @@ class Scope {
     this.names.set(value.name, value);
   }
   lookup(name: string): Value | undefined {
-    for (let s: Scope | undefined = this; s; s = s.parent) {
-      const v = s.names.get(name);
-      if (v) return v;
-    }
-    return undefined;
+    return this.names.get(name) ?? this.parent?.lookup(name);
   }
   /** A name nothing in scope defines (outer-scope of a function, sparse initializer, or a dangling reference). */
   lookupOrCreate(name: string): Value {
@@ -82,7 +97,9 @@ class Scope {
 // ---------------------------------------------------------------------------
 // Types
 
-const TYPE_KINDS: readonly [string, TypeInfo['kind']][] = [
+type TypeField = 'tensor_type' | 'sequence_type' | 'map_type' | 'optional_type' | 'sparse_tensor_type' | 'opaque_type';
+
+const TYPE_KINDS: readonly [TypeField, TypeInfo['kind']][] = [
   ['tensor_type', 'tensor'],
   ['sequence_type', 'sequence'],
   ['map_type', 'map'],
@@ -91,42 +108,57 @@ const TYPE_KINDS: readonly [string, TypeInfo['kind']][] = [
   ['opaque_type', 'opaque'],
 ];
 
-export function deserializeType(msg: ProtoMessage): TypeInfo {
+export function deserializeType(msg: TypeProto): TypeInfo {
   for (const [field, kind] of TYPE_KINDS) {
-    const inner = msg[field] as ProtoMessage | undefined;
+    const inner = msg[field];
     if (!inner) continue;
     const preserved = rest(msg, [field, 'denotation']);
-    const base = { denotation: msg.denotation as string | undefined, preserved };
+    const base = { denotation: msg.denotation, preserved };
+    // `kind` says which of the inner messages `inner` is (TypeProto.SparseTensor has TypeProto.Tensor's fields,
+    // TypeProto.Optional TypeProto.Sequence's).
     switch (kind) {
       case 'tensor':
-      case 'sparse_tensor':
+      case 'sparse_tensor': {
+        const tensor = inner as TypeProtoTensor;
         return {
           kind,
           ...base,
-          elemType: inner.elem_type,
-          shape: inner.shape ? deserializeShape(inner.shape) : undefined,
-          innerPreserved: rest(inner, ['elem_type', 'shape']),
+          elemType: tensor.elem_type,
+          shape: tensor.shape ? deserializeShape(tensor.shape) : undefined,
+          innerPreserved: rest(tensor, ['elem_type', 'shape']),
         };
+      }
       case 'sequence':
-      case 'optional':
-        return { kind, ...base, elem: inner.elem_type ? deserializeType(inner.elem_type) : undefined, innerPreserved: rest(inner, ['elem_type']) };
-      case 'map':
+      case 'optional': {
+        const sequence = inner as TypeProtoSequence;
         return {
           kind,
           ...base,
-          keyType: inner.key_type,
-          value: inner.value_type ? deserializeType(inner.value_type) : undefined,
-          innerPreserved: rest(inner, ['key_type', 'value_type']),
+          elem: sequence.elem_type ? deserializeType(sequence.elem_type) : undefined,
+          innerPreserved: rest(sequence, ['elem_type']),
         };
-      default:
-        return { kind: 'opaque', ...base, domain: inner.domain, name: inner.name, innerPreserved: rest(inner, ['domain', 'name']) };
+      }
+      case 'map': {
+        const map = inner as TypeProtoMap;
+        return {
+          kind,
+          ...base,
+          keyType: map.key_type,
+          value: map.value_type ? deserializeType(map.value_type) : undefined,
+          innerPreserved: rest(map, ['key_type', 'value_type']),
+        };
+      }
+      default: {
+        const opaque = inner as TypeProtoOpaque;
+        return { kind: 'opaque', ...base, domain: opaque.domain, name: opaque.name, innerPreserved: rest(opaque, ['domain', 'name']) };
+      }
     }
   }
   return { kind: 'none', denotation: msg.denotation, preserved: rest(msg, ['denotation']) };
 }
 
-export function serializeType(type: TypeInfo): ProtoMessage {
-  const msg = withPreserved(type.preserved);
+export function serializeType(type: TypeInfo): TypeProto {
+  const msg: TypeProto = withPreserved(type.preserved);
   set(msg, 'denotation', type.denotation);
   if (type.kind === 'none') return msg;
   const inner = withPreserved(type.innerPreserved);
@@ -156,8 +188,8 @@ export function serializeType(type: TypeInfo): ProtoMessage {
   return msg;
 }
 
-function deserializeShape(msg: ProtoMessage): Shape {
-  const dims: Dim[] = ((msg.dim as ProtoMessage[] | undefined) ?? []).map((d) => ({
+function deserializeShape(msg: TensorShapeProto): Shape {
+  const dims: Dim[] = (msg.dim ?? []).map((d) => ({
     value: d.dim_value,
     param: d.dim_param,
     denotation: d.denotation,
@@ -166,11 +198,11 @@ function deserializeShape(msg: ProtoMessage): Shape {
   return { dims, preserved: rest(msg, ['dim']) };
 }
 
-function serializeShape(shape: Shape): ProtoMessage {
-  const msg = withPreserved(shape.preserved);
+function serializeShape(shape: Shape): TensorShapeProto {
+  const msg: TensorShapeProto = withPreserved(shape.preserved);
   if (shape.dims.length > 0) {
     msg.dim = shape.dims.map((d) => {
-      const m = withPreserved(d.preserved);
+      const m: TensorShapeProtoDimension = withPreserved(d.preserved);
       set(m, 'dim_value', d.value);
       set(m, 'dim_param', d.param);
       set(m, 'denotation', d.denotation);
@@ -186,10 +218,10 @@ function serializeShape(shape: Shape): ProtoMessage {
 const TENSOR_FIELDS = ['dims', 'data_type', 'name', 'doc_string', 'data_location', 'metadata_props'] as const;
 const STORAGE_FIELDS = ['raw_data', 'float_data', 'int32_data', 'int64_data', 'uint64_data', 'double_data', 'string_data'] as const;
 
-export function deserializeTensor(msg: ProtoMessage, ctx: DeserializeContext): Tensor {
+export function deserializeTensor(msg: TensorProto, ctx: DeserializeContext): Tensor {
   let storage: TensorStorage = { kind: 'none' };
   let storageField: string | undefined;
-  const external = msg.external_data as ProtoMessage[] | undefined;
+  const external = msg.external_data;
   if (msg.data_location === DATA_LOCATION_EXTERNAL && external) {
     const ref = externalRef(external);
     const load = ctx.externalLoader
@@ -204,9 +236,10 @@ export function deserializeTensor(msg: ProtoMessage, ctx: DeserializeContext): T
       const value = msg[field];
       if (value === undefined) continue;
       if (field === 'raw_data') {
-        const load = ctx.deferredRawData?.(value);
-        if (load) storage = { kind: 'deferred', length: value.length, load };
-        else storage = ctx.privateBytes ? { kind: 'raw', bytes: value, writable: true } : { kind: 'raw', bytes: value };
+        const bytes = value as Uint8Array;
+        const load = ctx.deferredRawData?.(bytes);
+        if (load) storage = { kind: 'deferred', length: bytes.length, load };
+        else storage = ctx.privateBytes ? { kind: 'raw', bytes, writable: true } : { kind: 'raw', bytes };
       } else storage = { kind: field, values: value } as TensorStorage;
       storageField = field;
       break;
@@ -219,7 +252,7 @@ export function deserializeTensor(msg: ProtoMessage, ctx: DeserializeContext): T
   return new Tensor({
     name: msg.name,
     dataType: msg.data_type ?? DataType.UNDEFINED,
-    dims: (msg.dims as Int64[] | undefined) ?? [],
+    dims: msg.dims ?? [],
     storage,
     docString: msg.doc_string,
     dataLocation: msg.data_location,
@@ -228,11 +261,11 @@ export function deserializeTensor(msg: ProtoMessage, ctx: DeserializeContext): T
   });
 }
 
-function externalRef(list: ProtoMessage[]): ExternalLocation {
+function externalRef(list: StringStringEntryProto[]): ExternalLocation {
   const ref: ExternalLocation = { location: '', offset: 0, entries: [] };
   for (const e of list) {
-    const key = (e.key as string | undefined) ?? '';
-    const value = (e.value as string | undefined) ?? '';
+    const key = e.key ?? '';
+    const value = e.value ?? '';
     ref.entries.push([key, value]);
     if (key === 'location') ref.location = value;
     else if (key === 'offset') ref.offset = parseExternalNumber(value, 'offset');
@@ -248,9 +281,9 @@ function parseExternalNumber(text: string, what: string): number {
   return n;
 }
 
-export function serializeTensor(tensor: Tensor, ctx: SerializeContext, name = tensor.name): ProtoMessage {
+export function serializeTensor(tensor: Tensor, ctx: SerializeContext, name = tensor.name): TensorProto {
   const { $noDataType, ...preserved } = (tensor.preserved ?? {}) as Record<string, unknown>;
-  const msg = withPreserved(preserved as Preserved);
+  const msg: TensorProto = withPreserved(preserved as Preserved);
   if (tensor.dims.length > 0) msg.dims = tensor.dims;
   if (!$noDataType || tensor.dataType !== DataType.UNDEFINED) msg.data_type = tensor.dataType;
   set(msg, 'name', name);
@@ -274,7 +307,8 @@ export function serializeTensor(tensor: Tensor, ctx: SerializeContext, name = te
       msg.raw_data = tensor.rawBytes();
       break;
     default:
-      msg[s.kind] = s.values;
+      // A typed value list goes to the field of its name (the kinds are TensorProto's field names).
+      (msg as ProtoMessage)[s.kind] = s.values;
   }
   if (s.kind === 'external') {
     if (tensor.dataLocation !== undefined) msg.data_location = 0;
@@ -282,7 +316,7 @@ export function serializeTensor(tensor: Tensor, ctx: SerializeContext, name = te
   return msg;
 }
 
-function deserializeSparse(msg: ProtoMessage, ctx: DeserializeContext): SparseTensor {
+function deserializeSparse(msg: SparseTensorProto, ctx: DeserializeContext): SparseTensor {
   return {
     values: msg.values ? deserializeTensor(msg.values, ctx) : undefined,
     indices: msg.indices ? deserializeTensor(msg.indices, ctx) : undefined,
@@ -291,8 +325,8 @@ function deserializeSparse(msg: ProtoMessage, ctx: DeserializeContext): SparseTe
   };
 }
 
-function serializeSparse(sparse: SparseTensor, ctx: SerializeContext): ProtoMessage {
-  const msg = withPreserved(sparse.preserved);
+function serializeSparse(sparse: SparseTensor, ctx: SerializeContext): SparseTensorProto {
+  const msg: SparseTensorProto = withPreserved(sparse.preserved);
   if (sparse.values) msg.values = serializeTensor(sparse.values, ctx);
   if (sparse.indices) msg.indices = serializeTensor(sparse.indices, ctx);
   if (sparse.dims.length > 0) msg.dims = sparse.dims;
@@ -318,9 +352,9 @@ const ATTR_FIELD: Partial<Record<AttrType, string>> = {
   [AttrType.TYPE_PROTO]: 'tp',
   [AttrType.TYPE_PROTOS]: 'type_protos',
 };
-const FIELD_ATTR = new Map(Object.entries(ATTR_FIELD).map(([t, f]) => [f!, Number(t) as AttrType]));
+const FIELD_ATTR = new Map(Object.entries(ATTR_FIELD).map(([t, f]) => [f, Number(t) as AttrType]));
 
-function deserializeAttribute(msg: ProtoMessage, ctx: DeserializeContext, scope: Scope, owner: Node | undefined): Attribute {
+function deserializeAttribute(msg: AttributeProto, ctx: DeserializeContext, scope: Scope, owner: Node | undefined): Attribute {
   let type: AttrType = msg.type ?? AttrType.UNDEFINED;
   let inferred = false;
   if (!ATTR_FIELD[type]) {
@@ -334,40 +368,53 @@ function deserializeAttribute(msg: ProtoMessage, ctx: DeserializeContext, scope:
     }
   }
   const field = ATTR_FIELD[type];
-  const raw = field ? msg[field] : undefined;
-  let value: AttrValue = raw;
+  // The value is in ATTR_FIELD[type]; a type with no field (UNDEFINED, or one this schema does not know) has none.
+  let value: AttrValue;
   switch (type) {
+    case AttrType.FLOAT:
+      value = msg.f;
+      break;
+    case AttrType.INT:
+      value = msg.i;
+      break;
+    case AttrType.STRING:
+      value = msg.s;
+      break;
     case AttrType.TENSOR:
-      value = raw ? deserializeTensor(raw, ctx) : undefined;
+      value = msg.t ? deserializeTensor(msg.t, ctx) : undefined;
       break;
     case AttrType.TENSORS:
-      value = ((raw as ProtoMessage[] | undefined) ?? []).map((t) => deserializeTensor(t, ctx));
+      value = (msg.tensors ?? []).map((t) => deserializeTensor(t, ctx));
       break;
     case AttrType.GRAPH:
-      value = raw ? deserializeGraph(raw, ctx, new Scope(scope), owner) : undefined;
+      value = msg.g ? deserializeGraph(msg.g, ctx, new Scope(scope), owner) : undefined;
       break;
     case AttrType.GRAPHS:
-      value = ((raw as ProtoMessage[] | undefined) ?? []).map((g) => deserializeGraph(g, ctx, new Scope(scope), owner));
+      value = (msg.graphs ?? []).map((g) => deserializeGraph(g, ctx, new Scope(scope), owner));
       break;
     case AttrType.SPARSE_TENSOR:
-      value = raw ? deserializeSparse(raw, ctx) : undefined;
+      value = msg.sparse_tensor ? deserializeSparse(msg.sparse_tensor, ctx) : undefined;
       break;
     case AttrType.SPARSE_TENSORS:
-      value = ((raw as ProtoMessage[] | undefined) ?? []).map((s) => deserializeSparse(s, ctx));
+      value = (msg.sparse_tensors ?? []).map((s) => deserializeSparse(s, ctx));
       break;
     case AttrType.TYPE_PROTO:
-      value = raw ? deserializeType(raw) : undefined;
+      value = msg.tp ? deserializeType(msg.tp) : undefined;
       break;
     case AttrType.TYPE_PROTOS:
-      value = ((raw as ProtoMessage[] | undefined) ?? []).map(deserializeType);
+      value = (msg.type_protos ?? []).map(deserializeType);
       break;
     case AttrType.FLOATS:
-      value = raw ?? new Float32Array(0);
+      value = msg.floats ?? new Float32Array(0);
       break;
     case AttrType.INTS:
-    case AttrType.STRINGS:
-      value = raw ?? [];
+      value = msg.ints ?? [];
       break;
+    case AttrType.STRINGS:
+      value = msg.strings ?? [];
+      break;
+    default:
+      value = undefined;
   }
   const modeled = ['name', 'ref_attr_name', 'doc_string', 'type'];
   if (field) modeled.push(field);
@@ -376,14 +423,14 @@ function deserializeAttribute(msg: ProtoMessage, ctx: DeserializeContext, scope:
   return new Attribute(msg.name ?? '', type, value, { refAttrName: msg.ref_attr_name, docString: msg.doc_string, preserved });
 }
 
-function serializeAttribute(attr: Attribute, ctx: SerializeContext): ProtoMessage {
+function serializeAttribute(attr: Attribute, ctx: SerializeContext): AttributeProto {
   const { $type, ...others } = (attr.extra.preserved ?? {}) as Record<string, unknown>;
-  const msg = withPreserved(others as Preserved);
+  const msg: AttributeProto = withPreserved(others as Preserved);
   msg.name = attr.name;
   set(msg, 'ref_attr_name', attr.extra.refAttrName);
   set(msg, 'doc_string', attr.extra.docString);
   if ($type === undefined) msg.type = attr.type;
-  else if ($type !== null) msg.type = $type;
+  else if ($type !== null) msg.type = $type as number; // the type field as read (deserializeAttribute keeps it)
   const field = ATTR_FIELD[attr.type];
   const v = attr.value;
   if (!field || v === undefined) return msg;
@@ -426,15 +473,15 @@ function serializeAttribute(attr: Attribute, ctx: SerializeContext): ProtoMessag
 // ---------------------------------------------------------------------------
 // Value infos, nodes, graphs
 
-function applyValueInfo(value: Value, msg: ProtoMessage): void {
+function applyValueInfo(value: Value, msg: ValueInfoProto): void {
   if (value.type === undefined && msg.type) value.type = deserializeType(msg.type);
   if (value.docString === undefined) value.docString = msg.doc_string;
   if (value.metadataProps === undefined) value.metadataProps = pairs(msg.metadata_props);
   if (value.preserved === undefined) value.preserved = rest(msg, ['name', 'type', 'doc_string', 'metadata_props']);
 }
 
-function serializeValueInfo(value: Value): ProtoMessage {
-  const msg = withPreserved(value.preserved);
+function serializeValueInfo(value: Value): ValueInfoProto {
+  const msg: ValueInfoProto = withPreserved(value.preserved);
   msg.name = value.name;
   if (value.type) msg.type = serializeType(value.type);
   set(msg, 'doc_string', value.docString);
@@ -444,27 +491,27 @@ function serializeValueInfo(value: Value): ProtoMessage {
 
 const NODE_FIELDS = ['input', 'output', 'name', 'op_type', 'domain', 'overload', 'attribute', 'doc_string', 'metadata_props'];
 
-function deserializeNode(msg: ProtoMessage, ctx: DeserializeContext, scope: Scope, outputs: (Value | null)[]): Node {
+function deserializeNode(msg: NodeProto, ctx: DeserializeContext, scope: Scope, outputs: (Value | null)[]): Node {
   const node = new Node({
     opType: msg.op_type ?? '',
     domain: msg.domain,
     name: msg.name,
     overload: msg.overload,
     docString: msg.doc_string,
-    inputs: ((msg.input as string[] | undefined) ?? []).map((n) => (n === '' ? null : scope.lookupOrCreate(n))),
+    inputs: (msg.input ?? []).map((n) => (n === '' ? null : scope.lookupOrCreate(n))),
     outputs,
   });
   node.metadataProps = pairs(msg.metadata_props);
   node.preserved = rest(msg, NODE_FIELDS);
-  for (const a of (msg.attribute as ProtoMessage[] | undefined) ?? []) {
+  for (const a of msg.attribute ?? []) {
     const attr = deserializeAttribute(a, ctx, scope, node);
     node.attributes.set(attr.name, attr);
   }
   return node;
 }
 
-function serializeNode(node: Node, ctx: SerializeContext): ProtoMessage {
-  const msg = withPreserved(node.preserved);
+function serializeNode(node: Node, ctx: SerializeContext): NodeProto {
+  const msg: NodeProto = withPreserved(node.preserved);
   if (node.inputs.length) msg.input = node.inputs.map((v) => v?.name ?? '');
   if (node.outputs.length) msg.output = node.outputs.map((v) => v?.name ?? '');
   set(msg, 'name', node.name);
@@ -478,9 +525,9 @@ function serializeNode(node: Node, ctx: SerializeContext): ProtoMessage {
 }
 
 /** Defines every output of a node list in the scope first, so nodes may appear before their producers. */
-function defineOutputs(nodes: ProtoMessage[], scope: Scope): (Value | null)[][] {
+function defineOutputs(nodes: NodeProto[], scope: Scope): (Value | null)[][] {
   return nodes.map((n) =>
-    ((n.output as string[] | undefined) ?? []).map((name) => {
+    (n.output ?? []).map((name) => {
       if (name === '') return null;
       const v = new Value(name);
       scope.define(v);
@@ -492,13 +539,13 @@ function defineOutputs(nodes: ProtoMessage[], scope: Scope): (Value | null)[][] 
 /** Initializers whose name a later one reuses, as read, with their index in the file's list (ascending). */
 interface ShadowedInitializer {
   index: number;
-  message: ProtoMessage;
+  message: TensorProto;
 }
 const SHADOWED_INITIALIZERS = '$shadowedInitializers';
 
 /** `list` with each shadowed message put back at its index (in one pass: a file may repeat a name thousands of times). */
-function mergeAtIndexes(list: ProtoMessage[], shadowed: readonly ShadowedInitializer[]): ProtoMessage[] {
-  const out: ProtoMessage[] = [];
+function mergeAtIndexes(list: TensorProto[], shadowed: readonly ShadowedInitializer[]): TensorProto[] {
+  const out: TensorProto[] = [];
   let next = 0;
   for (const { index, message } of shadowed) {
     while (out.length < index && next < list.length) out.push(list[next++]!);
@@ -510,14 +557,14 @@ function mergeAtIndexes(list: ProtoMessage[], shadowed: readonly ShadowedInitial
 
 const GRAPH_FIELDS = ['node', 'name', 'initializer', 'doc_string', 'input', 'output', 'value_info', 'metadata_props'];
 
-function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Scope, parentNode?: Node): Graph {
+function deserializeGraph(msg: GraphProto, ctx: DeserializeContext, scope: Scope, parentNode?: Node): Graph {
   const graph = new Graph({ name: msg.name });
   graph.docString = msg.doc_string;
   graph.metadataProps = pairs(msg.metadata_props);
   graph.preserved = rest(msg, GRAPH_FIELDS);
   graph.parentNode = parentNode;
 
-  for (const vi of (msg.input as ProtoMessage[] | undefined) ?? []) {
+  for (const vi of msg.input ?? []) {
     const v = new Value(vi.name ?? '');
     applyValueInfo(v, vi);
     scope.define(v);
@@ -534,9 +581,9 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
   // A name given twice: the later tensor is the one in effect (as in ONNX Runtime). The earlier is kept as it
   // was read, only to be written back in its place (inline data only: an external reference would point into
   // a data file that a save may rewrite).
-  const latest = new Map<string, { value: Value; index: number; message: ProtoMessage }>();
+  const latest = new Map<string, { value: Value; index: number; message: TensorProto }>();
   const shadowed: ShadowedInitializer[] = [];
-  ((msg.initializer as ProtoMessage[] | undefined) ?? []).forEach((t, index) => {
+  (msg.initializer ?? []).forEach((t, index) => {
     const tensor = deserializeTensor(t, ctx);
     const name = tensor.name ?? '';
     const earlier = latest.get(name);
@@ -553,15 +600,15 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
     latest.set(name, { value: v, index, message: t });
   });
   if (shadowed.length > 0) graph.preserved = { ...graph.preserved, [SHADOWED_INITIALIZERS]: shadowed } as Preserved;
-  const nodeMsgs = (msg.node as ProtoMessage[] | undefined) ?? [];
+  const nodeMsgs = msg.node ?? [];
   const outputs = defineOutputs(nodeMsgs, scope);
   nodeMsgs.forEach((n, i) => graph.append(deserializeNode(n, ctx, scope, outputs[i]!)));
-  for (const vi of (msg.output as ProtoMessage[] | undefined) ?? []) {
+  for (const vi of msg.output ?? []) {
     const v = scope.lookupOrCreate(vi.name ?? '');
     applyValueInfo(v, vi);
     graph.appendOutput(v);
   }
-  for (const vi of (msg.value_info as ProtoMessage[] | undefined) ?? []) {
+  for (const vi of msg.value_info ?? []) {
     const v = scope.lookupOrCreate(vi.name ?? '');
     applyValueInfo(v, vi);
     graph.valueInfo.push(v);
@@ -569,8 +616,8 @@ function deserializeGraph(msg: ProtoMessage, ctx: DeserializeContext, scope: Sco
   return graph;
 }
 
-function serializeGraph(graph: Graph, ctx: SerializeContext): ProtoMessage {
-  const msg = withPreserved(graph.preserved);
+function serializeGraph(graph: Graph, ctx: SerializeContext): GraphProto {
+  const msg: GraphProto = withPreserved(graph.preserved);
   const shadowed = msg[SHADOWED_INITIALIZERS] as ShadowedInitializer[] | undefined;
   delete msg[SHADOWED_INITIALIZERS];
   if (graph.nodeCount) msg.node = [...graph.nodes].map((n) => serializeNode(n, ctx));
@@ -579,7 +626,9 @@ function serializeGraph(graph: Graph, ctx: SerializeContext): ProtoMessage {
     const list = [...graph.initializers.values()].map((v) => serializeTensor(v.initializer!, ctx, v.name));
     // ONNX Runtime types a name by its first tensor and reads its last: a shadowed tensor whose name a pass
     // retyped or removed would make the model invalid, so only those still matching are written back.
-    const stillMatching = (shadowed ?? []).filter(({ message }) => graph.initializers.get(message.name as string)?.initializer?.dataType === message.data_type);
+    const stillMatching = (shadowed ?? []).filter(
+      ({ message }) => graph.initializers.get(message.name as string)?.initializer?.dataType === message.data_type,
+    );
     msg.initializer = stillMatching.length > 0 ? mergeAtIndexes(list, stillMatching) : list;
   }
   set(msg, 'doc_string', graph.docString);
@@ -593,14 +642,14 @@ function serializeGraph(graph: Graph, ctx: SerializeContext): ProtoMessage {
 // ---------------------------------------------------------------------------
 // Functions and models
 
-function deserializeOpsets(list: ProtoMessage[] | undefined): OpsetImport[] {
+function deserializeOpsets(list: OperatorSetIdProto[] | undefined): OpsetImport[] {
   return (list ?? []).map((o) => ({ domain: o.domain, version: o.version, preserved: rest(o, ['domain', 'version']) }));
 }
 
-function serializeOpsets(list: OpsetImport[]): ProtoMessage[] | undefined {
+function serializeOpsets(list: OpsetImport[]): OperatorSetIdProto[] | undefined {
   if (list.length === 0) return undefined;
   return list.map((o) => {
-    const m = withPreserved(o.preserved);
+    const m: OperatorSetIdProto = withPreserved(o.preserved);
     set(m, 'domain', o.domain);
     set(m, 'version', o.version);
     return m;
@@ -622,19 +671,19 @@ const FUNCTION_FIELDS = [
   'metadata_props',
 ];
 
-function deserializeFunction(msg: ProtoMessage, ctx: DeserializeContext): OnnxFunction {
+function deserializeFunction(msg: FunctionProto, ctx: DeserializeContext): OnnxFunction {
   const scope = new Scope();
   const body = new Graph();
-  for (const name of (msg.input as string[] | undefined) ?? []) {
+  for (const name of msg.input ?? []) {
     const v = new Value(name);
     scope.define(v);
     body.inputs.push(v);
   }
-  const nodeMsgs = (msg.node as ProtoMessage[] | undefined) ?? [];
+  const nodeMsgs = msg.node ?? [];
   const outputs = defineOutputs(nodeMsgs, scope);
   nodeMsgs.forEach((n, i) => body.append(deserializeNode(n, ctx, scope, outputs[i]!)));
-  for (const name of (msg.output as string[] | undefined) ?? []) body.appendOutput(scope.lookupOrCreate(name));
-  for (const vi of (msg.value_info as ProtoMessage[] | undefined) ?? []) {
+  for (const name of msg.output ?? []) body.appendOutput(scope.lookupOrCreate(name));
+  for (const vi of msg.value_info ?? []) {
     const v = scope.lookupOrCreate(vi.name ?? '');
     applyValueInfo(v, vi);
     body.valueInfo.push(v);
@@ -643,15 +692,15 @@ function deserializeFunction(msg: ProtoMessage, ctx: DeserializeContext): OnnxFu
   fn.overload = msg.overload;
   fn.docString = msg.doc_string;
   fn.attributeNames = msg.attribute ?? [];
-  fn.attributeDefaults = ((msg.attribute_proto as ProtoMessage[] | undefined) ?? []).map((a) => deserializeAttribute(a, ctx, scope, undefined));
+  fn.attributeDefaults = (msg.attribute_proto ?? []).map((a) => deserializeAttribute(a, ctx, scope, undefined));
   fn.opsetImports = deserializeOpsets(msg.opset_import);
   fn.metadataProps = pairs(msg.metadata_props);
   fn.preserved = rest(msg, FUNCTION_FIELDS);
   return fn;
 }
 
-function serializeFunction(fn: OnnxFunction, ctx: SerializeContext): ProtoMessage {
-  const msg = withPreserved(fn.preserved);
+function serializeFunction(fn: OnnxFunction, ctx: SerializeContext): FunctionProto {
+  const msg: FunctionProto = withPreserved(fn.preserved);
   set(msg, 'name', fn.name);
   set(msg, 'domain', fn.domain);
   set(msg, 'overload', fn.overload);
@@ -680,7 +729,7 @@ const MODEL_FIELDS = [
   'functions',
 ];
 
-export function deserializeModel(msg: ProtoMessage, ctx: DeserializeContext = {}): Model {
+export function deserializeModel(msg: ModelProto, ctx: DeserializeContext = {}): Model {
   const graph = msg.graph ? deserializeGraph(msg.graph, ctx, new Scope()) : new Graph();
   const model = new Model({
     graph,
@@ -693,16 +742,16 @@ export function deserializeModel(msg: ProtoMessage, ctx: DeserializeContext = {}
   model.modelVersion = msg.model_version;
   model.docString = msg.doc_string;
   model.metadataProps = pairs(msg.metadata_props);
-  model.functions = ((msg.functions as ProtoMessage[] | undefined) ?? []).map((f) => deserializeFunction(f, ctx));
+  model.functions = (msg.functions ?? []).map((f) => deserializeFunction(f, ctx));
   let preserved = rest(msg, MODEL_FIELDS);
   if (!msg.graph) preserved = { ...(preserved ?? {}), $noGraph: true } as unknown as Preserved;
   model.preserved = preserved;
   return model;
 }
 
-export function serializeModel(model: Model, ctx: SerializeContext = {}): ProtoMessage {
+export function serializeModel(model: Model, ctx: SerializeContext = {}): ModelProto {
   const { $noGraph, ...others } = (model.preserved ?? {}) as Record<string, unknown>;
-  const msg = withPreserved(others as Preserved);
+  const msg: ModelProto = withPreserved(others as Preserved);
   set(msg, 'ir_version', model.irVersion);
   set(msg, 'opset_import', serializeOpsets(model.opsetImports));
   set(msg, 'producer_name', model.producerName);

@@ -29,7 +29,11 @@ const TWO_32 = 4294967296;
 
 export class WireReader {
   pos: number;
-  constructor(readonly buf: Uint8Array, start = 0, public end = buf.length) {
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    public end = buf.length,
+  ) {
     this.pos = start;
   }
 
@@ -171,7 +175,7 @@ export class WireReader {
         return;
       case WIRE_START_GROUP: {
         // Groups are obsolete but legal; skip to the matching end-group tag.
-        for (let depth = 1; depth > 0; ) {
+        for (let depth = 1; depth > 0;) {
           const at = this.pos;
           const tag = this.uint32();
           const wt = tag & 7;

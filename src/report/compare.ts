@@ -2,7 +2,8 @@
  * `onnxpress report compare OLD.json NEW.json`: what got worse between two runs of the same validation
  * (or pipeline summary). Entries are matched by model and variant, outputs by name.
  * The comparison uses machine-independent figures (drift metrics, the candidate/baseline latency ratio,
- * sizes), so two runs on different machines can still be compared.
+ * sizes), so two runs on different machines can still be compared. Reports of two different models (their
+ * baselines' graph hashes differ) are refused unless `force` is set.
  */
 import type { OutputMetrics, ReportDocument, SummaryEntry, ValidationResult } from '../validate/types.js';
 import { entriesOf, isSummary } from './document.js';
@@ -18,6 +19,8 @@ export interface CompareOptions {
   maxAgreementDrop?: number;
   /** The candidate's size on disk may grow by this fraction. Default 0.01. */
   maxSizeIncrease?: number;
+  /** Compare even when the two reports are of different models (their baselines' graph hashes differ). Default false. */
+  force?: boolean;
 }
 
 export const DEFAULT_COMPARE_OPTIONS: Required<CompareOptions> = {
@@ -25,7 +28,33 @@ export const DEFAULT_COMPARE_OPTIONS: Required<CompareOptions> = {
   maxErrorIncrease: 0.5,
   maxAgreementDrop: 0.01,
   maxSizeIncrease: 0.01,
+  force: false,
 };
+
+/** A matched pair of entries whose baselines have different graphs. */
+export interface ModelMismatch {
+  /** "model / variant". */
+  entry: string;
+  oldHash: string;
+  newHash: string;
+}
+
+/** Thrown by compareReports when the two reports are of different models and `force` is not set. */
+export class DifferentModelsError extends Error {
+  readonly code = 'DIFFERENT_MODELS';
+  constructor(readonly mismatches: readonly ModelMismatch[]) {
+    super(`the reports are of different models: ${describeMismatches(mismatches)}`);
+    this.name = 'DifferentModelsError';
+  }
+}
+
+function describeMismatches(mismatches: readonly ModelMismatch[]): string {
+  const shown = mismatches
+    .slice(0, 3)
+    .map((m) => `the baseline graph of ${m.entry} differs (hash ${m.oldHash.slice(0, 12)} before, ${m.newHash.slice(0, 12)} now)`);
+  const more = mismatches.length > shown.length ? `, and ${mismatches.length - shown.length} more` : '';
+  return `${shown.join('; ')}${more}`;
+}
 
 /** Error growth below this is rounding noise, whatever the ratio (an error of 0 growing to 1e-12). */
 const ERROR_NOISE_FLOOR = 1e-9;
@@ -55,6 +84,8 @@ export interface ReportComparison {
   findings: Finding[];
   /** True when there is no regression. */
   passed: boolean;
+  /** What the reader must know about the comparison itself: models compared with `force`, reports without graph hashes. */
+  notes: string[];
 }
 
 export function compareReports(oldDoc: ReportDocument, newDoc: ReportDocument, options: CompareOptions = {}): ReportComparison {
@@ -65,6 +96,8 @@ export function compareReports(oldDoc: ReportDocument, newDoc: ReportDocument, o
   const bothSingle = !isSummary(oldDoc) && !isSummary(newDoc);
   const oldByKey = new Map(oldEntries.map((e) => [entryKey(e), e]));
   const matchedOld = new Set<SummaryEntry>();
+  const mismatches: ModelMismatch[] = [];
+  const unhashed: string[] = [];
   let compared = 0;
   for (const fresh of newEntries) {
     const previous = bothSingle ? oldEntries[0] : oldByKey.get(entryKey(fresh));
@@ -75,7 +108,20 @@ export function compareReports(oldDoc: ReportDocument, newDoc: ReportDocument, o
     }
     matchedOld.add(previous);
     compared++;
+    const oldHash = previous.result?.baseline.graphHash;
+    const newHash = fresh.result?.baseline.graphHash;
+    if (oldHash !== undefined && newHash !== undefined && oldHash !== newHash) mismatches.push({ entry: label, oldHash, newHash });
+    else if (previous.result && fresh.result && (oldHash === undefined || newHash === undefined)) unhashed.push(label);
     findings.push(...compareEntries(label, previous, fresh, settings));
+  }
+  if (mismatches.length > 0 && !settings.force) throw new DifferentModelsError(mismatches);
+  const notes: string[] = [];
+  if (mismatches.length > 0) notes.push(`Compared with --force although the reports are of different models: ${describeMismatches(mismatches)}.`);
+  if (unhashed.length > 0) {
+    notes.push(
+      `${unhashed.length === compared ? 'The reports' : `${unhashed.length} of the ${compared} compared entries`} lack the baseline's graph hash ` +
+        `(written by an older onnxpress), so whether they are of the same model was not checked.`,
+    );
   }
   for (const previous of oldEntries) {
     if (matchedOld.has(previous)) continue;
@@ -91,6 +137,7 @@ export function compareReports(oldDoc: ReportDocument, newDoc: ReportDocument, o
     regressions,
     findings,
     passed: regressions.length === 0,
+    notes,
   };
 }
 
@@ -249,7 +296,8 @@ function compareLatency(label: string, previous: ValidationResult, fresh: Valida
       message:
         `${label}: latency ratio (candidate/baseline) went from ${formatRatio(before.median)} to ${formatRatio(after.median)} ` +
         `(${worse ? '+' : ''}${formatNumber(growth * 100)}%, limit ${formatNumber(o.maxLatencyRegression * 100)}%; ` +
-        `95% CI now ${formatNumber(after.ci[0])}–${formatNumber(after.ci[1])})`,
+        `95% CI now ${formatNumber(after.ci[0])}–${formatNumber(after.ci[1])}` +
+        `${fresh.latency?.interval?.tooWide || previous.latency?.interval?.tooWide ? ', too wide to conclude' : ''})`,
     },
   ];
 }
@@ -297,6 +345,7 @@ export function renderComparisonMarkdown(comparison: ReportComparison): string {
     `Limits: latency ratio +${formatNumber(comparison.options.maxLatencyRegression * 100)}%, error +${formatNumber(comparison.options.maxErrorIncrease * 100)}%, ` +
       `agreement/accuracy −${formatNumber(comparison.options.maxAgreementDrop)}, size +${formatNumber(comparison.options.maxSizeIncrease * 100)}%`,
   ];
+  for (const note of comparison.notes) lines.push('', `> ${md(note)}`);
   const section = (title: string, severity: Finding['severity']) => {
     const items = comparison.findings.filter((f) => f.severity === severity);
     if (items.length > 0) lines.push('', `**${title}**`, '', ...items.map((f) => `- ${md(f.message)}`));

@@ -2,13 +2,8 @@
  * One view over both report documents: a single ValidationResult renders as a summary of one entry,
  * so every writer has one code path.
  */
-import type {
-  ReportDocument,
-  SummaryEntry,
-  ThresholdCheck,
-  ValidationResult,
-  ValidationSummary,
-} from '../validate/types.js';
+import { roleOf } from '../validate/thresholds.js';
+import type { PipelineIdentity, ReportDocument, SummaryEntry, ThresholdCheck, ValidationResult, ValidationSummary } from '../validate/types.js';
 
 export function isSummary(doc: ReportDocument): doc is ValidationSummary {
   return doc.schema === 'onnxpress/summary';
@@ -16,18 +11,44 @@ export function isSummary(doc: ReportDocument): doc is ValidationSummary {
 
 export function entriesOf(doc: ReportDocument): SummaryEntry[] {
   if (isSummary(doc)) return doc.entries;
-  return [{ model: doc.baseline.name, variant: variantName(doc), status: doc.passed ? 'pass' : 'fail', result: doc }];
+  return [{ model: modelName(doc) ?? doc.baseline.name, variant: variantName(doc), status: doc.passed ? 'pass' : 'fail', result: doc }];
+}
+
+/** File names that say nothing about the model: exporters and model hubs call every model this. */
+const GENERIC_FILE = /^model\.onnx$/i;
+
+/**
+ * What a single result's model is called in titles: `validate --name`, else the baseline's folder when its file has
+ * a generic name (`resnet50/model.onnx` is resnet50), else nothing (the file name says it).
+ */
+export function modelName(result: ValidationResult): string | undefined {
+  if (result.name) return result.name;
+  // Reports travel between systems: split on either separator.
+  const parts = result.baseline.path.split(/[\\/]+/).filter(Boolean);
+  return parts.length >= 2 && GENERIC_FILE.test(parts[parts.length - 1]!) ? parts[parts.length - 2] : undefined;
+}
+
+/** `resnet50: model.onnx → int8.onnx (int8)`; the `resnet50: ` part is there when modelName finds one. */
+export function resultTitle(result: ValidationResult, arrow = '→'): string {
+  const name = modelName(result);
+  return `${name !== undefined && name !== result.baseline.name ? `${name}: ` : ''}${result.baseline.name} ${arrow} ${result.candidate.name} (${result.kind})`;
 }
 
 function variantName(result: ValidationResult): string {
   return result.candidate.name === result.baseline.name ? result.kind : `${result.kind}: ${result.candidate.name}`;
 }
 
-export function documentTitle(doc: ReportDocument): string {
-  if (isSummary(doc)) return doc.title;
-  return `${doc.baseline.name} → ${doc.candidate.name} (${doc.kind})`;
+/** The summary with the pipeline's identity, placed after its title (report.json reads top-down). */
+export function withPipeline(summary: ValidationSummary, pipeline: PipelineIdentity | undefined): ValidationSummary {
+  if (!pipeline) return summary;
+  const { schema, schemaVersion, tool, createdAt, title, ...rest } = summary;
+  return { schema, schemaVersion, tool, createdAt, title, pipeline, ...rest };
 }
 
+export function documentTitle(doc: ReportDocument): string {
+  if (isSummary(doc)) return doc.title;
+  return resultTitle(doc);
+}
 
 /** The figures a one-line summary of a result shows. */
 export interface KeyFigures {
@@ -48,7 +69,9 @@ export function keyFigures(result: ValidationResult): KeyFigures {
   for (const output of result.outputs) {
     const { cosine, top1 } = output.metrics;
     if (!worstCosine || cosine < worstCosine.value) worstCosine = { output: output.name, value: cosine };
-    if (top1 !== undefined && (!worstTop1 || top1 < worstTop1.value)) worstTop1 = { output: output.name, value: top1 };
+    // Top-1 of a hidden state or a probability map is shown per output, not as the result's figure.
+    if (top1 !== undefined && roleOf(output) === 'class-scores' && (!worstTop1 || top1 < worstTop1.value))
+      worstTop1 = { output: output.name, value: top1 };
   }
   return {
     sizeRatio: result.baseline.fileBytes > 0 ? result.candidate.fileBytes / result.baseline.fileBytes : NaN,

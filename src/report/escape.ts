@@ -12,6 +12,7 @@ export const escapeHtml = escapeXml;
 export function stripInvalidXmlChars(text: string): string {
   // Allowed: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]; surrogate pairs are kept whole.
   return text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: XML 1.0 does not allow them
     /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
     '',
   );

@@ -51,6 +51,8 @@ th:first-child, td:first-child, td.text { text-align: left; overflow-wrap: break
 td:not(:first-child):not(.text) { white-space: nowrap; }
 table.outputs th, table.outputs td { padding: 3px 6px; }
 tr.fail td { background: #fdecea; }
+td small { color: #55606b; } .inconclusive { color: #8a5a00; font-weight: 600; }
+.scroll { overflow-x: auto; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 6px 0 4px; }
 details { margin: 10px 0; } details > summary { cursor: pointer; font-weight: 600; }
 .legend { color: #55606b; font-size: 12px; }
@@ -59,8 +61,7 @@ code { font-size: 12px; background: #f1f3f5; padding: 0 3px; border-radius: 3px;
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
-const ERROR_HOOK =
-  "window.addEventListener('error',function(e){document.documentElement.setAttribute('data-script-error',String(e.message||e))});";
+const ERROR_HOOK = "window.addEventListener('error',function(e){document.documentElement.setAttribute('data-script-error',String(e.message||e))});";
 
 const RENDER_MARK =
   "(function(){var all=document.querySelectorAll('svg.chart');var drawn=0;" +
@@ -74,8 +75,7 @@ export function renderHtml(doc: ReportDocument): string {
   const title = documentTitle(doc);
   const entries = entriesOf(doc);
   const body = isSummary(doc)
-    ? summaryHeader(doc.title, doc.passed, doc.createdAt, entries) +
-      entries.map((entry, i) => entrySection(entry, i)).join('\n')
+    ? summaryHeader(doc.title, doc.passed, doc.createdAt, entries) + entries.map((entry, i) => entrySection(entry, i)).join('\n')
     : resultHeader(title, doc) + resultBody(doc);
   return [
     '<!DOCTYPE html>',
@@ -124,12 +124,24 @@ function runMeta(result: ValidationResult): string {
 function summaryHeader(title: string, passed: boolean, createdAt: string, entries: readonly SummaryEntry[]): string {
   const counts = { pass: 0, fail: 0, error: 0 };
   for (const e of entries) counts[e.status]++;
-  const results = entries.filter((e): e is SummaryEntry & { result: ValidationResult } => e.result !== undefined);
   let html =
     `<h1>${escapeHtml(title)} ${badge(passed ? 'pass' : counts.error > 0 ? 'error' : 'fail')}</h1>\n` +
     `<p class="meta">${entries.length} runs: ${counts.pass} passed, ${counts.fail} failed, ${counts.error} ${counts.error === 1 ? 'error' : 'errors'} · ${escapeHtml(createdAt)}</p>\n`;
-  html += '<table class="overview"><thead><tr><th>model</th><th>variant</th><th>result</th><th>size</th>' +
-    '<th>worst cosine</th><th>top-1</th><th>accuracy drop</th><th>latency ratio</th><th>failed checks</th></tr></thead><tbody>\n';
+  // Each measure's header says which way is better: ↓ lower, ↑ higher.
+  const header = [
+    ['model', ''],
+    ['variant', ''],
+    ['result', ''],
+    ['size ↓', 'On disk, baseline → candidate; smaller is better'],
+    ['worst cosine ↑', 'Lowest cosine similarity over the outputs; higher is better'],
+    ['top-1 ↑', 'Lowest top-1 agreement over the outputs; higher is better'],
+    ['accuracy drop ↓', 'Baseline accuracy minus candidate accuracy; lower is better'],
+    ['latency ↓', 'Median round (p50), baseline → candidate; lower is better'],
+    ['failed checks', ''],
+  ]
+    .map(([name, tip]) => `<th${tip ? ` title="${escapeHtml(tip)}"` : ''}>${escapeHtml(name!)}</th>`)
+    .join('');
+  html += `<div class="scroll"><table class="overview"><thead><tr>${header}</tr></thead><tbody>\n`;
   entries.forEach((entry, i) => {
     const cells = [
       `<td class="text"><a href="#entry-${i}">${escapeHtml(entry.model)}</a></td>`,
@@ -137,13 +149,14 @@ function summaryHeader(title: string, passed: boolean, createdAt: string, entrie
       `<td>${badge(entry.status)}</td>`,
     ];
     if (entry.result) {
-      const k = keyFigures(entry.result);
+      const r = entry.result;
+      const k = keyFigures(r);
       cells.push(
-        `<td>${escapeHtml(formatRatio(k.sizeRatio))}</td>`,
+        `<td class="size">${escapeHtml(`${formatBytes(r.baseline.fileBytes)} → ${formatBytes(r.candidate.fileBytes)}`)}<br/><small>${escapeHtml(formatRatio(k.sizeRatio))}</small></td>`,
         `<td>${k.worstCosine ? escapeHtml(formatCosine(k.worstCosine.value)) : '—'}</td>`,
         `<td>${k.worstTop1 ? escapeHtml(formatPercent(k.worstTop1.value)) : '—'}</td>`,
         `<td>${k.accuracyDrop !== undefined ? escapeHtml(formatSigned(k.accuracyDrop, formatFraction)) : '—'}</td>`,
-        `<td>${k.latencyRatio ? escapeHtml(formatRatio(k.latencyRatio.median)) : '—'}</td>`,
+        `<td class="latency">${r.latency ? latencyCell(r.latency) : '—'}</td>`,
         `<td class="text">${escapeHtml(k.failed.map((c) => c.id).join(', ')) || '—'}</td>`,
       );
     } else {
@@ -151,27 +164,57 @@ function summaryHeader(title: string, passed: boolean, createdAt: string, entrie
     }
     html += `<tr class="${entry.status === 'pass' ? '' : 'fail'}">${cells.join('')}</tr>\n`;
   });
-  html += '</tbody></table>\n';
-  if (results.length > 0) {
-    const label = (e: SummaryEntry) => `${e.model} / ${e.variant}`;
-    html += '<h3>Size relative to the baseline</h3>\n';
+  html += '</tbody></table></div>\n';
+  html +=
+    '<p class="legend">↓ lower is better, ↑ higher is better. Sizes are on disk (the model and its external data). Latency is ' +
+    'the median round of each model, then the median of the per-round ratios (candidate / baseline) with its 95% interval; ' +
+    'an interval too wide to conclude means the run does not show which model is faster.</p>\n';
+  if (entries.some((e) => e.result)) html += summaryCharts(entries);
+  return html;
+}
+
+/** `p50 1.25 → 0.94 ms`, the ratio with its interval, and whether the interval is too wide to conclude. */
+function latencyCell(latency: LatencyComparison): string {
+  const ratio = `${formatRatio(latency.ratio.median)} (${formatNumber(latency.ratio.ci[0])}–${formatNumber(latency.ratio.ci[1])})`;
+  const wide = latency.interval?.tooWide ? `<br/><small class="inconclusive">${escapeHtml('interval too wide to conclude')}</small>` : '';
+  return `${escapeHtml(`${formatNumber(latency.baseline.p50)} → ${formatMs(latency.candidate.p50)}`)}<br/><small>${escapeHtml(ratio)}</small>${wide}`;
+}
+
+/** The overview charts: size and latency ratios of every entry, failures marked, absolute values beside them. */
+function summaryCharts(entries: readonly SummaryEntry[]): string {
+  const label = (e: SummaryEntry) => `${e.model} / ${e.variant}`;
+  const missing = (e: SummaryEntry) => (e.status === 'error' ? 'ERROR: could not run' : 'no result');
+  let html = '<h3>Size relative to the baseline</h3>\n';
+  html += ratioRowsChart(
+    entries.map((e) =>
+      e.result
+        ? {
+            label: label(e),
+            value: keyFigures(e.result).sizeRatio,
+            failed: e.status === 'fail',
+            detail: `${formatBytes(e.result.baseline.fileBytes)} → ${formatBytes(e.result.candidate.fileBytes)}`,
+          }
+        : { label: label(e), value: NaN, failed: false, missing: missing(e) },
+    ),
+    'Candidate size / baseline size (smaller is better)',
+  );
+  const timed = entries.filter((e) => e.result?.latency);
+  if (timed.length > 0) {
+    html += '<h3>Latency relative to the baseline (median of per-round ratios, 95% interval)</h3>\n';
     html += ratioRowsChart(
-      results.map((e) => ({ label: label(e), value: keyFigures(e.result).sizeRatio, failed: false })),
-      'Candidate size / baseline size',
-    );
-    const timed = results.filter((e) => e.result.latency);
-    if (timed.length > 0) {
-      html += '<h3>Latency relative to the baseline (median of per-round ratios, 95% bootstrap interval)</h3>\n';
-      html += ratioRowsChart(
-        timed.map((e) => ({
+      timed.map((e) => {
+        const latency = e.result!.latency!;
+        return {
           label: label(e),
-          value: e.result.latency!.ratio.median,
-          ci: e.result.latency!.ratio.ci,
-          failed: e.result.checks.some((c) => c.metric === 'latency-ratio' && c.status === 'fail'),
-        })),
-        'Candidate latency / baseline latency',
-      );
-    }
+          value: latency.ratio.median,
+          ci: latency.ratio.ci,
+          failed: e.status === 'fail',
+          inconclusive: latency.interval?.tooWide === true,
+          detail: `${formatNumber(latency.baseline.p50)} → ${formatMs(latency.candidate.p50)}`,
+        };
+      }),
+      'Candidate latency / baseline latency (below 1: the candidate is faster)',
+    );
   }
   return html;
 }
@@ -220,16 +263,31 @@ function sizeSection(result: ValidationResult): string {
       totalBytes: m.fileBytes,
       segments: m.parameters.map((p) => ({ dtype: p.dtype, bytes: p.bytes })),
     })),
+    'Size on disk by parameter type (smaller is better)',
   );
   const dtypes = [...new Set(models.flatMap((m) => m.parameters.map((p) => p.dtype)))];
   const bytesOf = (m: ModelReport, dtype: string) => m.parameters.find((p) => p.dtype === dtype)?.bytes ?? 0;
   const rows = [
-    row('file on disk', models.map((m) => formatBytes(m.fileBytes)), ratioCell(result.candidate.fileBytes, result.baseline.fileBytes)),
+    row(
+      'file on disk',
+      models.map((m) => formatBytes(m.fileBytes)),
+      ratioCell(result.candidate.fileBytes, result.baseline.fileBytes),
+    ),
     ...(models.some((m) => m.externalDataBytes > 0)
-      ? [row('of which external data', models.map((m) => formatBytes(m.externalDataBytes)), '')]
+      ? [
+          row(
+            'of which external data',
+            models.map((m) => formatBytes(m.externalDataBytes)),
+            '',
+          ),
+        ]
       : []),
     ...dtypes.map((d) =>
-      row(`parameters: ${d}`, models.map((m) => formatBytes(bytesOf(m, d))), ratioCell(bytesOf(result.candidate, d), bytesOf(result.baseline, d))),
+      row(
+        `parameters: ${d}`,
+        models.map((m) => formatBytes(bytesOf(m, d))),
+        ratioCell(bytesOf(result.candidate, d), bytesOf(result.baseline, d)),
+      ),
     ),
   ];
   return `<h3>Size</h3>\n${chart}\n${table(['', 'baseline', 'candidate', 'candidate / baseline'], rows)}`;
@@ -288,10 +346,13 @@ function latencySection(latency: LatencyComparison, result: ValidationResult): s
   const limit = result.checks.find((c) => c.metric === 'latency-ratio')?.limit;
   const ratios = pairwiseRatios(latency.candidate.samplesMs, latency.baseline.samplesMs);
   const charts =
-    latencyChart([
-      { label: 'baseline', color: COLORS.baseline, samplesMs: latency.baseline.samplesMs },
-      { label: 'candidate', color: COLORS.candidate, samplesMs: latency.candidate.samplesMs },
-    ]) + ratioChart(ratios, latency.ratio, limit);
+    latencyChart(
+      [
+        { label: 'baseline', color: COLORS.baseline, samplesMs: latency.baseline.samplesMs },
+        { label: 'candidate', color: COLORS.candidate, samplesMs: latency.candidate.samplesMs },
+      ],
+      'Latency per round (lower is better)',
+    ) + ratioChart(ratios, latency.ratio, limit, 'Per-round latency ratio (candidate / baseline; below 1: the candidate is faster)');
   const stats = (['p50', 'p90', 'p99', 'mean', 'min', 'max'] as const).map((key) =>
     row(key, [formatMs(latency.baseline[key]), formatMs(latency.candidate[key])], ratioCell(latency.candidate[key], latency.baseline[key])),
   );
@@ -300,7 +361,9 @@ function latencySection(latency: LatencyComparison, result: ValidationResult): s
   return (
     `<h3>Latency</h3>\n<p class="meta">${latency.warmupRuns} warm-up runs, then ${latency.rounds} rounds, baseline and candidate interleaved ` +
     `(alternating which runs first) on ${result.environment.intraOpNumThreads} intra-op threads. ` +
-    `${estimate('Median per-round speedup', latency.speedup)}; ${estimate('latency ratio', latency.ratio)}.</p>\n` +
+    `${estimate('Median per-round speedup', latency.speedup)}; ${estimate('latency ratio', latency.ratio)}` +
+    // The result's notes say why; here the reader sees it beside the numbers it qualifies.
+    `${latency.interval?.tooWide ? ' — <strong class="inconclusive">interval too wide to conclude which model is faster</strong>' : ''}.</p>\n` +
     charts +
     table(['', 'baseline', 'candidate', 'candidate / baseline'], stats)
   );
@@ -310,14 +373,28 @@ function sessionSection(baseline: ModelReport, candidate: ModelReport): string {
   if (!baseline.session && !candidate.session) return '';
   const cell = (m: ModelReport, f: (s: NonNullable<ModelReport['session']>) => string) => (m.session ? f(m.session) : '—');
   const rows = [
-    row('session creation', [cell(baseline, (s) => formatMs(s.createMs)), cell(candidate, (s) => formatMs(s.createMs))],
-      baseline.session && candidate.session ? ratioCell(candidate.session.createMs, baseline.session.createMs) : ''),
-    row('peak RSS', [cell(baseline, (s) => formatBytes(s.peakRssBytes)), cell(candidate, (s) => formatBytes(s.peakRssBytes))],
-      baseline.session && candidate.session ? ratioCell(candidate.session.peakRssBytes, baseline.session.peakRssBytes) : ''),
+    row(
+      'session creation',
+      [cell(baseline, (s) => formatMs(s.createMs)), cell(candidate, (s) => formatMs(s.createMs))],
+      baseline.session && candidate.session ? ratioCell(candidate.session.createMs, baseline.session.createMs) : '',
+    ),
+    row(
+      'peak RSS',
+      [cell(baseline, (s) => formatBytes(s.peakRssBytes)), cell(candidate, (s) => formatBytes(s.peakRssBytes))],
+      baseline.session && candidate.session ? ratioCell(candidate.session.peakRssBytes, baseline.session.peakRssBytes) : '',
+    ),
   ];
   if (baseline.session?.rssBeforeLoadBytes !== undefined || candidate.session?.rssBeforeLoadBytes !== undefined) {
-    rows.push(row('RSS before loading', [cell(baseline, (s) => (s.rssBeforeLoadBytes !== undefined ? formatBytes(s.rssBeforeLoadBytes) : '—')),
-      cell(candidate, (s) => (s.rssBeforeLoadBytes !== undefined ? formatBytes(s.rssBeforeLoadBytes) : '—'))], ''));
+    rows.push(
+      row(
+        'RSS before loading',
+        [
+          cell(baseline, (s) => (s.rssBeforeLoadBytes !== undefined ? formatBytes(s.rssBeforeLoadBytes) : '—')),
+          cell(candidate, (s) => (s.rssBeforeLoadBytes !== undefined ? formatBytes(s.rssBeforeLoadBytes) : '—')),
+        ],
+        '',
+      ),
+    );
   }
   return `<h3>Session and memory</h3>\n<p class="meta">Each model ran in its own child process; peak RSS is that process's maximum resident set.</p>\n${table(['', 'baseline', 'candidate', 'candidate / baseline'], rows)}`;
 }

@@ -38,11 +38,7 @@ const RENDERERS: Readonly<Record<ReportFormat, (doc: ReportDocument) => string>>
  * Writes the chosen formats (default: all four) into `dir`, creating it; each file is written to a temporary
  * name and renamed, so a reader never sees half a report. Returns the paths written.
  */
-export async function writeReports(
-  dir: string,
-  doc: ReportDocument,
-  formats: readonly ReportFormat[] = REPORT_FORMATS,
-): Promise<string[]> {
+export async function writeReports(dir: string, doc: ReportDocument, formats: readonly ReportFormat[] = REPORT_FORMATS): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const format of formats) {

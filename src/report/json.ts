@@ -28,6 +28,9 @@ const NUMERIC_KEYS = new Set([
   'p90',
   'p99',
   'samplesMs',
+  'roundBootstrap',
+  'batchMeans',
+  'relativeWidth',
 ]);
 
 const NON_FINITE: Record<string, number> = { Infinity: Infinity, '-Infinity': -Infinity, NaN: NaN };
@@ -70,9 +73,7 @@ export function parseReport(text: string): ReportDocument {
     throw new ReportFormatError(`schemaVersion ${JSON.stringify(schemaVersion)} is not a positive integer`);
   }
   if (schemaVersion > REPORT_SCHEMA_VERSION) {
-    throw new ReportFormatError(
-      `report schema version ${schemaVersion} is newer than this onnxpress reads (${REPORT_SCHEMA_VERSION})`,
-    );
+    throw new ReportFormatError(`report schema version ${schemaVersion} is newer than this onnxpress reads (${REPORT_SCHEMA_VERSION})`);
   }
   return decodeNonFinite(value) as ReportDocument;
 }

@@ -78,11 +78,7 @@ function suiteXml(
     `skipped="${counts.skipped}" time="0"${timestamp ? ` timestamp="${attr(timestamp)}"` : ''}`;
   const props =
     properties.length > 0
-      ? [
-          '    <properties>',
-          ...properties.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
-          '    </properties>',
-        ]
+      ? ['    <properties>', ...properties.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`), '    </properties>']
       : [];
   return [`  <testsuite ${attrs}>`, ...props, ...cases, '  </testsuite>'].join('\n');
 }

@@ -40,10 +40,11 @@ function resultMarkdown(result: ValidationResult): string[] {
   ];
   const latency = result.latency;
   if (latency) {
-    const ci = `${formatNumber(latency.speedup.ci[0])}–${formatNumber(latency.speedup.ci[1])}`;
+    const ci = `${formatNumber(latency.speedup.ci[0])}–${formatNumber(latency.speedup.ci[1])}${latency.interval?.tooWide ? ', ⚠️ too wide to conclude' : ''}`;
+    const rounds = `${latency.rounds} rounds${latency.roundsRule === 'fast-model' ? ' (fast model: more rounds)' : ''}`;
     lines.push(
       `| latency p50 | ${formatMs(latency.baseline.p50)} | ${formatMs(latency.candidate.p50)} | speedup ${formatRatio(latency.speedup.median)} (95% CI ${ci}) |`,
-      `| latency p90 / p99 | ${formatMs(latency.baseline.p90)} / ${formatMs(latency.baseline.p99)} | ${formatMs(latency.candidate.p90)} / ${formatMs(latency.candidate.p99)} | ${latency.rounds} rounds |`,
+      `| latency p90 / p99 | ${formatMs(latency.baseline.p90)} / ${formatMs(latency.baseline.p99)} | ${formatMs(latency.candidate.p90)} / ${formatMs(latency.candidate.p99)} | ${rounds} |`,
     );
   }
   const b = result.baseline.session;
@@ -65,9 +66,11 @@ function resultMarkdown(result: ValidationResult): string[] {
     for (const o of result.outputs) {
       const m = o.metrics;
       const nonFinite = `${m.nan.baseline + m.inf.baseline}→${m.nan.candidate + m.inf.candidate}`;
+      // Top-1 of an output that is not class scores is shown for information; no default checks it.
+      const info = o.role !== undefined && o.role !== 'class-scores' && !result.checks.some((c) => c.metric === 'top1' && c.output === o.name);
       lines.push(
         `| ${md(o.name)} | ${formatCosine(m.cosine)} | ${formatNumber(m.maxAbs)} | ${formatNumber(m.rmse)} | ${formatDb(m.snrDb)} | ` +
-          `${m.top1 !== undefined ? formatPercent(m.top1) : '—'} | ${m.top5 !== undefined ? formatPercent(m.top5) : '—'} | ${nonFinite} |`,
+          `${m.top1 !== undefined ? `${formatPercent(m.top1)}${info ? ' (info)' : ''}` : '—'} | ${m.top5 !== undefined ? formatPercent(m.top5) : '—'} | ${nonFinite} |`,
       );
     }
   }
@@ -121,7 +124,7 @@ function summaryMarkdown(title: string, passed: boolean, entries: readonly Summa
     lines.push(
       `${head} ${formatRatio(k.sizeRatio)} | ${k.worstCosine ? formatCosine(k.worstCosine.value) : '—'} | ` +
         `${k.worstTop1 ? formatPercent(k.worstTop1.value) : '—'} | ${k.accuracyDrop !== undefined ? formatSigned(k.accuracyDrop, formatFraction) : '—'} | ` +
-        `${k.latencyRatio ? formatRatio(k.latencyRatio.median) : '—'} | ${k.failed.map((c) => md(c.id)).join(', ') || '—'} |`,
+        `${k.latencyRatio ? `${formatRatio(k.latencyRatio.median)}${e.result.latency?.interval?.tooWide ? ' (too wide)' : ''}` : '—'} | ${k.failed.map((c) => md(c.id)).join(', ') || '—'} |`,
     );
   }
   const failures = entries.flatMap((e) =>

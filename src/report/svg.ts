@@ -105,8 +105,7 @@ function legend(items: { label: string; color: string }[], y: number, left: numb
   let x = left;
   return items
     .map((item) => {
-      const out =
-        `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${item.color}"/>` + text(x + 16, y + 1, item.label);
+      const out = `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${item.color}"/>` + text(x + 16, y + 1, item.label);
       x += 30 + item.label.length * 7;
       return out;
     })
@@ -127,7 +126,12 @@ export function sizeChart(bars: readonly SizeBar[], title = 'Size on disk by par
   const top = 30;
   const height = top + bars.length * rowHeight + 30;
   const column = labelColumn(bars.map((b) => b.label));
-  const widest = bars.map((b) => Math.max(b.totalBytes, b.segments.reduce((sum, s) => sum + s.bytes, 0)));
+  const widest = bars.map((b) =>
+    Math.max(
+      b.totalBytes,
+      b.segments.reduce((sum, s) => sum + s.bytes, 0),
+    ),
+  );
   const axis = linearAxis(0, Math.max(1, ...widest), column, byteTicks);
   const reference = bars[0]?.totalBytes ?? 0;
   let body = legend(
@@ -265,32 +269,79 @@ export interface RatioRow {
   label: string;
   value: number;
   ci?: [number, number];
+  /** The entry failed a check: the dot is drawn in the failure colour and the right column says FAIL. */
   failed: boolean;
+  /** The absolute values behind the ratio, shown after it (`1.2 MiB → 310 KiB`). */
+  detail?: string;
+  /** The interval is too wide to conclude: drawn dashed and grey, and the right column says so. */
+  inconclusive?: boolean;
+  /** Why there is no value (an entry that could not run): shown in the right column instead of a dot. */
+  missing?: string;
 }
 
 /**
- * A dot per row with an optional interval (a forest plot), and a reference line: used for size and
- * latency ratios across the entries of a summary.
+ * A dot per row with an optional interval (a forest plot), and a reference line at 1 (the baseline): used for size
+ * and latency ratios across the entries of a summary. `better` says which side of the line is better; a caption
+ * under the axis says it too.
  */
-export function ratioRowsChart(rows: readonly RatioRow[], title: string, reference = 1): string {
+export function ratioRowsChart(rows: readonly RatioRow[], title: string, reference = 1, better: 'lower' | 'higher' = 'lower'): string {
   const rowHeight = 24;
   const top = 10;
-  const height = top + rows.length * rowHeight + 30;
+  const bottom = top + rows.length * rowHeight;
+  const height = bottom + 44;
   const values = rows.flatMap((r) => [r.value, ...(r.ci ?? [])]).filter(Number.isFinite);
   const column = labelColumn(rows.map((r) => r.label));
-  const axis = linearAxis(0, Math.max(reference * 1.1, ...values.map((v) => v * 1.05)), column);
-  let body = drawAxis(axis, top, top + rows.length * rowHeight, (v) => formatRatio(v));
-  body += `<line x1="${round(axis.x(reference))}" x2="${round(axis.x(reference))}" y1="${top}" y2="${top + rows.length * rowHeight}" stroke="#111" stroke-dasharray="4 3"/>`;
+  const notes = rows.map(rightText);
+  // The right column grows to fit the longest note (bold when failed, so a little wider), up to 400 user units.
+  const rightPad = Math.min(400, Math.max(RIGHT_PAD, Math.max(0, ...notes.map((n) => n.length)) * (CHAR_WIDTH + 0.4) + 20));
+  const axis = linearAxis(0, Math.max(reference * 1.1, ...values.map((v) => v * 1.05)), column, niceTicks, WIDTH - rightPad);
+  let body = drawAxis(axis, top, bottom, (v) => formatRatio(v));
+  const x1 = round(axis.x(reference));
+  body += `<line class="reference" x1="${x1}" x2="${x1}" y1="${top}" y2="${bottom}" stroke="#111" stroke-dasharray="4 3"/>`;
   rows.forEach((row, i) => {
     const y = top + i * rowHeight + rowHeight / 2;
-    const color = row.failed ? COLORS.fail : COLORS.baseline;
+    const color = row.failed ? COLORS.fail : row.inconclusive ? '#8a939c' : COLORS.baseline;
+    const status = row.failed ? ' failed' : row.inconclusive ? ' inconclusive' : '';
     body += rowLabel(y, row.label, column);
-    if (!Number.isFinite(row.value)) return;
-    if (row.ci) {
-      body += `<line class="ci" x1="${round(axis.x(row.ci[0]))}" x2="${round(axis.x(row.ci[1]))}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`;
+    const note = text(
+      WIDTH - rightPad + 10,
+      y + 4,
+      notes[i]!,
+      row.failed ? `class="note${status}" fill="${COLORS.fail}" font-weight="600"` : `class="note${status}"`,
+    );
+    if (!Number.isFinite(row.value)) {
+      body += note;
+      return;
     }
-    body += `<circle class="dot" cx="${round(axis.x(row.value))}" cy="${y}" r="5" fill="${color}"><title>${escapeXml(`${row.label}: ${formatRatio(row.value)}`)}</title></circle>`;
-    body += text(WIDTH - RIGHT_PAD + 10, y + 4, formatRatio(row.value));
+    if (row.ci) {
+      const dash = row.inconclusive ? ' stroke-dasharray="3 2"' : '';
+      body += `<line class="ci${status}" x1="${round(axis.x(row.ci[0]))}" x2="${round(axis.x(row.ci[1]))}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`;
+    }
+    const shape = row.failed
+      ? // A failure is a cross as well as a colour, so it shows without colour vision too.
+        `<path class="dot failed" d="M${round(axis.x(row.value) - 5)} ${y - 5}l10 10m0 -10l-10 10" stroke="${color}" stroke-width="3"/>`
+      : `<circle class="dot${status}" cx="${round(axis.x(row.value))}" cy="${y}" r="5" fill="${color}"/>`;
+    body += `<g><title>${escapeXml(`${row.label}: ${notes[i]}`)}</title>${shape}</g>`;
+    body += note;
   });
+  const side = better === 'lower' ? 'left' : 'right';
+  const caption =
+    `${better === 'lower' ? '← ' : ''}${better} is better${better === 'higher' ? ' →' : ''} · dashed line: ${formatRatio(reference)}, the baseline` +
+    `${rows.some((r) => r.failed) ? ' · ✗ FAIL: the entry failed a check' : ''}${rows.some((r) => r.inconclusive) ? ' · dashed grey: interval too wide to conclude' : ''}`;
+  body += text(
+    side === 'left' ? column : WIDTH - rightPad,
+    height - 6,
+    caption,
+    `class="caption" fill="#555" font-size="11"${side === 'right' ? ' text-anchor="end"' : ''}`,
+  );
   return `${svgOpen(height, title, 'ratio-rows-chart')}${body}</svg>`;
+}
+
+/** The right column of a ratio row: the ratio, the absolute values, and what else the reader must know. */
+function rightText(row: RatioRow): string {
+  if (!Number.isFinite(row.value)) return row.missing ?? 'no value';
+  const parts = [formatRatio(row.value), ...(row.detail ? [row.detail] : [])];
+  if (row.failed) parts.push('FAIL');
+  if (row.inconclusive) parts.push('interval too wide');
+  return parts.join(' · ');
 }

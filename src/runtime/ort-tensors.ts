@@ -25,7 +25,11 @@ export function toOrtTensor(tensor: Tensor): Ort.Tensor {
   const dims = dimsOf(tensor);
   if (tensor.dataType === DataType.STRING) {
     const decoder = new TextDecoder();
-    return new (ort().Tensor)('string', tensor.strings().map((s) => decoder.decode(s)), dims);
+    return new (ort().Tensor)(
+      'string',
+      tensor.strings().map((s) => decoder.decode(s)),
+      dims,
+    );
   }
   if (!info.ortName || !info.array) throw inputError(`tensor '${tensor.name ?? ''}': ${info.name} cannot be given to ONNX Runtime`);
   const data = tensor.toTypedArray();
@@ -53,4 +57,3 @@ export function fromOrtTensor(value: Ort.Tensor, name?: string): Tensor {
   if (dataType === undefined) throw runtimeError(`output '${name ?? ''}': ONNX Runtime type ${value.type} is not supported here`);
   return Tensor.fromArray(name, dataType, value.dims, value.data as TypedArray);
 }
-

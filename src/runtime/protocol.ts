@@ -79,4 +79,3 @@ export type WorkerMessage =
   | { type: 'measured'; id: number; stats: (OutputStats & { name: string })[] }
   | { type: 'memory'; id: number; peakRssBytes: number }
   | { type: 'error'; id?: number; stage: WorkerStage; message: string };
-

@@ -118,7 +118,7 @@ async function measure(message: Extract<ParentMessage, { type: 'measure' }>): Pr
       try {
         addToStats(stats.get(name)!, value.type, value.data);
       } catch (e) {
-        throw new Error(`output '${name}': ${messageOf(e)}`);
+        throw new Error(`output '${name}': ${messageOf(e)}`, { cause: e });
       }
     }
   }

@@ -253,18 +253,13 @@ export class SessionProcess {
   }
 
   private workerError(m: Extract<WorkerMessage, { type: 'error' }>): WorkerError {
-    const what =
-      m.stage === 'load' ? 'cannot create an ONNX Runtime session for' : m.stage === 'memory' ? 'failed on' : 'ONNX Runtime failed to run';
+    const what = m.stage === 'load' ? 'cannot create an ONNX Runtime session for' : m.stage === 'memory' ? 'failed on' : 'ONNX Runtime failed to run';
     const detail = oneLine(m.message);
     return new WorkerError(m.stage, detail, `${what} the ${this.label} model: ${detail}`, this.modelPath);
   }
 
   private crashError(doing: string, cause?: unknown): OnnxpressError {
-    const how = this.exit
-      ? this.exit.signal
-        ? `was killed by ${this.exit.signal}`
-        : `exited with code ${this.exit.code}`
-      : 'stopped answering';
+    const how = this.exit ? (this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`) : 'stopped answering';
     const detail = lastErrorLine(this.stderrTail);
     const message =
       `ONNX Runtime crashed while ${doing} the ${this.label} model: its process ${how}` +
@@ -281,6 +276,7 @@ function oneLine(text: string): string {
 function lastErrorLine(stderr: string): string | undefined {
   const lines = stderr
     .split('\n')
+    // eslint-disable-next-line no-control-regex -- matching ESC is the point: ANSI colour codes are removed
     .map((l) => l.replace(/\u001b\[[0-9;]*m/g, '').trim())
     // Native stack frames, V8's GC trace and section markers say nothing a user can act on.
     .filter((l) => l !== '' && !/^\d+: 0x[0-9a-f]+/i.test(l) && !/^\[\d+:0x[0-9a-f]+\]/i.test(l) && !/^<---.*--->$/.test(l) && !/^-+ .* -+$/.test(l));

@@ -92,7 +92,15 @@ export function generateBertBase(options: BertBaseOptions = {}): Model {
     return config.fillWeights ? stream.fill(data, std, mean) : data;
   };
   const weight = (name: string, dims: number[], std = WEIGHT_STD, mean = 0): Value =>
-    b.initializer(name, random(dims.reduce((p, d) => p * d, 1), std, mean), dims);
+    b.initializer(
+      name,
+      random(
+        dims.reduce((p, d) => p * d, 1),
+        std,
+        mean,
+      ),
+      dims,
+    );
   const scalar = (name: string, v: number): Value => b.initializer(`const.${name}`, Float32Array.of(v), []);
   const ints = (name: string, v: number[]): Value => b.initializer(`const.${name}`, BigInt64Array.from(v.map(BigInt)), [v.length]);
   const int = (name: string, v: number): Value => b.initializer(`const.${name}`, BigInt64Array.of(BigInt(v)), []);

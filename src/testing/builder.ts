@@ -70,11 +70,21 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its outputs (one Value when `outputs` is 1). */
-  node(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrInput> = {}, options: { outputs?: number; domain?: string; name?: string } = {}): Value {
+  node(
+    opType: string,
+    inputs: (Value | null)[],
+    attrs: Record<string, AttrInput> = {},
+    options: { outputs?: number; domain?: string; name?: string } = {},
+  ): Value {
     return this.nodeMulti(opType, inputs, attrs, { ...options, outputs: options.outputs ?? 1 })[0]!;
   }
 
-  nodeMulti(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrInput> = {}, options: { outputs?: number; domain?: string; name?: string } = {}): Value[] {
+  nodeMulti(
+    opType: string,
+    inputs: (Value | null)[],
+    attrs: Record<string, AttrInput> = {},
+    options: { outputs?: number; domain?: string; name?: string } = {},
+  ): Value[] {
     const outputs = Array.from({ length: options.outputs ?? 1 }, () => new Value(this.fresh(opType.toLowerCase())));
     const node = new Node({
       opType,

@@ -165,16 +165,25 @@ export interface CandidateFeed {
  * float16 (or bfloat16) where the baseline takes float32: those inputs are rounded. Any other difference in inputs
  * is an E_INPUT error. Inputs the candidate does not have are not passed to it (and a note says so).
  */
-export function adaptForCandidate(samples: readonly InputSample[], baseline: readonly ModelInput[], candidate: readonly ModelInput[]): CandidateFeed {
+export function adaptForCandidate(
+  samples: readonly InputSample[],
+  baseline: readonly ModelInput[],
+  candidate: readonly ModelInput[],
+  files: { baseline?: string; candidate?: string } = {},
+): CandidateFeed {
   const notes: string[] = [];
   const conversions = new Map<string, DataType>();
+  // The error is about the candidate's file; the baseline's is named in the message.
+  const where = { file: files.candidate };
+  const theBaseline = `the baseline${files.baseline ? ` (${files.baseline})` : ''}`;
   for (const input of candidate) {
     const base = baseline.find((b) => b.name === input.name);
-    if (!base) throw inputError(`the candidate needs input '${input.name}', which the baseline does not have`);
+    if (!base) throw inputError(`the candidate needs input '${input.name}', which ${theBaseline} does not have`, where);
     if (input.dataType === undefined || base.dataType === undefined || input.dataType === base.dataType) continue;
     if (!isFloatConvertible(base.dataType, input.dataType)) {
       throw inputError(
-        `input '${input.name}' is ${typeLabel(base.dataType)} in the baseline but ${typeLabel(input.dataType)} in the candidate`,
+        `input '${input.name}' is ${typeLabel(base.dataType)} in ${theBaseline} but ${typeLabel(input.dataType)} in the candidate`,
+        where,
       );
     }
     conversions.set(input.name, input.dataType);
@@ -209,7 +218,13 @@ export function convertFloat(tensor: Tensor, to: DataType): Tensor {
   else if (tensor.dataType === DataType.BFLOAT16) f32 = bfloat16ToFloat32(data as Uint16Array);
   else f32 = Float32Array.from(data as Float32Array | Float64Array);
   const converted =
-    to === DataType.FLOAT16 ? float32ToFloat16(f32) : to === DataType.BFLOAT16 ? float32ToBfloat16(f32) : to === DataType.DOUBLE ? Float64Array.from(f32) : f32;
+    to === DataType.FLOAT16
+      ? float32ToFloat16(f32)
+      : to === DataType.BFLOAT16
+        ? float32ToBfloat16(f32)
+        : to === DataType.DOUBLE
+          ? Float64Array.from(f32)
+          : f32;
   return Tensor.fromArray(tensor.name, to, tensor.dims, converted);
 }
 

@@ -23,7 +23,7 @@ export function comparableValues(data: unknown, type: string): NumericArray {
     return type === 'float16' ? float16ToFloat32(data) : bfloat16ToFloat32(data);
   }
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return data as NumericArray;
-  if (Array.isArray(data) && data.every((v) => typeof v === 'number')) return data as number[];
+  if (Array.isArray(data) && data.every((v) => typeof v === 'number')) return data;
   throw new TypeError(`cannot compare tensors of type ${type}`);
 }
 
@@ -140,9 +140,7 @@ export function accuracy(
   }
   const rows = classes > 0 ? values.length / classes : 0;
   if (labels.length !== rows) {
-    throw new RangeError(
-      `labels hold ${labels.length} values but logits [${dims.join(', ')}] have ${rows} rows (product of all but the last axis)`,
-    );
+    throw new RangeError(`labels hold ${labels.length} values but logits [${dims.join(', ')}] have ${rows} rows (product of all but the last axis)`);
   }
   let correct = 0;
   let count = 0;
@@ -232,7 +230,7 @@ function asNumbers(values: NumericArray): ArrayLike<number> {
   if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
     return Float64Array.from(values, (v) => Number(v));
   }
-  return values as ArrayLike<number>;
+  return values;
 }
 
 function product(dims: readonly number[]): number {

@@ -1,9 +1,11 @@
-/** The static half of a ModelReport: size on disk, parameters by element type, op histogram. */
+/** The static half of a ModelReport: size on disk, parameters by element type, op histogram, graph hash. */
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { summarizeModel } from '../analysis/inspect.js';
 import type { Model } from '../ir/model.js';
 import { resolveExternalPath } from '../io/external-data.js';
+import { graphHash } from './graph-hash.js';
+import { BLOCK_QUANTIZED_OPS } from './swap.js';
 import type { ModelReport, ParameterBytes } from './types.js';
 
 export function describeModel(model: Model, path: string, name = basename(path)): ModelReport {
@@ -19,7 +21,26 @@ export function describeModel(model: Model, path: string, name = basename(path))
     externalDataBytes,
     parameters,
     ops: summary.opHistogram,
+    graphHash: graphHash(model),
+    ...withBlockQuantized(model),
   };
+}
+
+/** The nodes of every graph (subgraphs and functions too) that hold block-quantized weights. */
+export function countBlockQuantizedNodes(model: Model): number {
+  let count = 0;
+  for (const graph of model.allGraphs()) {
+    for (const node of graph.nodes) {
+      if (node.domainName === 'com.microsoft' && BLOCK_QUANTIZED_OPS.includes(node.opType)) count++;
+      else if (node.isOnnxOp('DequantizeLinear') && Number(node.attr('block_size')?.value ?? 0) > 0) count++;
+    }
+  }
+  return count;
+}
+
+function withBlockQuantized(model: Model): { blockQuantizedNodes?: number } {
+  const count = countBlockQuantizedNodes(model);
+  return count > 0 ? { blockQuantizedNodes: count } : {};
 }
 
 /** Bytes of the distinct external data files the model names (each counted once). */

@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { bootstrapMedian, DEFAULT_BOOTSTRAP, pairwiseRatios, summarizeLatency, type BootstrapOptions } from './stats.js';
+import { formatNumber } from '../report/format.js';
+import { blockedMedianInterval, DEFAULT_BOOTSTRAP, judgeInterval, pairwiseRatios, summarizeLatency, type BootstrapOptions } from './stats.js';
+import { detectSwap, swapNote } from './swap.js';
 import { evaluateThresholds, resolveThresholds } from './thresholds.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -48,6 +50,7 @@ export function buildValidationResult(run: ValidationRun, options: BuildOptions 
     ...(accuracy ? { accuracy } : {}),
     ...(latency ? { latency } : {}),
   });
+  const suspectedSwap = detectSwap(run.baseline, run.candidate);
   return {
     schema: 'onnxpress/validation',
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -63,30 +66,49 @@ export function buildValidationResult(run: ValidationRun, options: BuildOptions 
     outputs: run.outputs,
     ...(accuracy ? { accuracy } : {}),
     ...(latency ? { latency } : {}),
+    ...(suspectedSwap ? { suspectedSwap } : {}),
     thresholds,
     checks,
-    notes: notesFor(run),
+    notes: [...(suspectedSwap ? [swapNote(suspectedSwap)] : []), ...notesFor(run), ...(latency ? latencyNotes(latency) : [])],
   };
 }
 
-/** Per-round ratios, their medians and bootstrap intervals, and each model's latency summary. */
-export function compareLatency(
-  raw: NonNullable<ValidationRun['latency']>,
-  bootstrap: BootstrapOptions = {},
-): LatencyComparison {
+/**
+ * Per-round ratios, their medians and intervals, and each model's latency summary. Each interval is the hull of a
+ * bootstrap over single rounds and a batch-means interval over blocks of rounds (blockedMedianInterval); `interval`
+ * says how the ratio's was made and whether it is narrow enough to conclude (judgeInterval).
+ */
+export function compareLatency(raw: NonNullable<ValidationRun['latency']>, bootstrap: BootstrapOptions = {}): LatencyComparison {
   const { baselineMs, candidateMs } = raw;
   if (baselineMs.length === 0) throw new RangeError('latency needs at least one round');
   const settings = { ...DEFAULT_BOOTSTRAP, ...bootstrap };
+  const { blocks, roundBootstrap, batchMeans, median, ci } = blockedMedianInterval(pairwiseRatios(candidateMs, baselineMs), settings);
+  const ratio = { median, ci };
+  const inverse = blockedMedianInterval(pairwiseRatios(baselineMs, candidateMs), settings);
+  const speedup = { median: inverse.median, ci: inverse.ci };
   return {
     warmupRuns: raw.warmupRuns,
     rounds: baselineMs.length,
     interleaved: true,
     baseline: summarizeLatency(baselineMs),
     candidate: summarizeLatency(candidateMs),
-    ratio: bootstrapMedian(pairwiseRatios(candidateMs, baselineMs), settings),
-    speedup: bootstrapMedian(pairwiseRatios(baselineMs, candidateMs), settings),
+    ratio,
+    speedup,
     bootstrap: settings,
+    ...(raw.roundsRule ? { roundsRule: raw.roundsRule } : {}),
+    interval: { blocks, roundBootstrap, ...(batchMeans ? { batchMeans } : {}), ...judgeInterval(ratio, blocks) },
   };
+}
+
+/** The note a result carries when its latency interval is too wide to conclude. */
+export function latencyNotes(latency: LatencyComparison): string[] {
+  const interval = latency.interval;
+  if (!interval?.tooWide) return [];
+  const { median, ci } = latency.ratio;
+  return [
+    `The latency ratio ${formatNumber(median)} (${Math.round(latency.bootstrap.confidence * 100)}% CI ${formatNumber(ci[0])}–${formatNumber(ci[1])}) ` +
+      `is too wide to conclude how the two models' speeds compare: ${interval.reason}. Run more rounds (--iterations) on a quieter machine.`,
+  ];
 }
 
 /** Ops whose counts differ, sorted by name. */
@@ -176,7 +198,7 @@ function readPackageVersion(): string {
     try {
       // src/validate/ and dist/validate/ both sit two levels below the package root.
       const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-      packageVersion = String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown');
+      packageVersion = String((JSON.parse(text) as { version?: string }).version ?? 'unknown');
     } catch {
       packageVersion = 'unknown';
     }

@@ -59,7 +59,16 @@ export function resolveShape(input: ModelInput, dims: Readonly<Record<string, nu
   if (input.dims === undefined) {
     throw inputError(`input '${input.name}' has no shape in the model, so it cannot be synthesized; give --inputs`);
   }
-  return input.dims.map((d) => (typeof d === 'number' ? d : d === null ? DEFAULT_DIMS.other : (dims[d] ?? defaultDimValue(d))));
+  return input.dims.map((d) => (typeof d === 'number' ? d : d === null ? DEFAULT_DIMS.other : dimValue(d, dims)));
+}
+
+/** A symbolic dim: given, else a sum of dims as exporters name one (`past_sequence_length + sequence_length`), else by its name. */
+function dimValue(name: string, dims: Readonly<Record<string, number>>): number {
+  const given = dims[name];
+  if (given !== undefined) return given;
+  const terms = name.split('+').map((t) => t.trim());
+  if (terms.length > 1 && terms.every((t) => /^[A-Za-z_][\w.]*$/.test(t))) return terms.reduce((sum, t) => sum + (dims[t] ?? defaultDimValue(t)), 0);
+  return defaultDimValue(name);
 }
 
 export function synthesizeInputs(model: Model, options: SynthesisOptions = {}): InputSet {

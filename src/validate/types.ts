@@ -9,21 +9,10 @@
 /** Bumped only when a field is removed or changes meaning; adding fields keeps it. */
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type ConversionKind = 'fp16' | 'int8' | 'other';
+export type ConversionKind = 'fp16' | 'int8' | 'q4' | 'other';
 
 /** Metric names accepted by `--threshold NAME=VALUE`. */
-export type MetricName =
-  | 'cosine'
-  | 'top1'
-  | 'top5'
-  | 'max-abs'
-  | 'mean-abs'
-  | 'rmse'
-  | 'max-rel'
-  | 'snr'
-  | 'nan'
-  | 'accuracy-drop'
-  | 'latency-ratio';
+export type MetricName = 'cosine' | 'top1' | 'top5' | 'max-abs' | 'mean-abs' | 'rmse' | 'max-rel' | 'snr' | 'nan' | 'accuracy-drop' | 'latency-ratio';
 
 /** `min`: the actual value must be >= limit; `max`: it must be <= limit. */
 export type ThresholdDirection = 'min' | 'max';
@@ -34,6 +23,11 @@ export interface Threshold {
   direction: ThresholdDirection;
   /** Only for per-output metrics: restrict the check to this output (otherwise every output is checked). */
   output?: string;
+  /**
+   * Only for per-output metrics without `output`: check only outputs of these roles (absent: every output).
+   * The defaults use it (top-k only on class scores, a looser cosine on recurrent states).
+   */
+  appliesTo?: OutputRole[];
   source: 'default' | 'user';
 }
 
@@ -92,6 +86,13 @@ export interface OutputMetrics {
   nonFiniteMismatch: number;
 }
 
+/**
+ * What an output is, read from the graph (src/validate/roles.ts): 'class-scores' (labels are given for it, or its
+ * last axis is made by a Softmax/LogSoftmax or a linear layer as wide as that axis), 'recurrent-state' (the final
+ * h/c of an LSTM/GRU/RNN, or a key/value cache by its name), or 'other' (hidden states, maps, boxes, ...).
+ */
+export type OutputRole = 'class-scores' | 'recurrent-state' | 'other';
+
 export interface OutputComparison {
   name: string;
   dims: number[];
@@ -99,6 +100,10 @@ export interface OutputComparison {
   baselineType: string;
   candidateType: string;
   metrics: OutputMetrics;
+  /** Absent in reports written before roles existed (then top-k defaults applied to every output that had top-k). */
+  role?: OutputRole;
+  /** Why the output has that role, in a few words. */
+  roleReason?: string;
 }
 
 /** Top-1 accuracy of one model against the labels (see `accuracy` in metrics.ts). */
@@ -154,6 +159,17 @@ export interface ModelReport {
   parameters: ParameterBytes[];
   /** Op histogram; keys are `OpType` for the default domain and `domain::OpType` otherwise. */
   ops: Record<string, number>;
+  /**
+   * SHA-256 (hex) of the graph's structure without weights (src/validate/graph-hash.ts): the same for the same
+   * model file, a re-saved copy, or new weights in the same graph. `report compare` checks the baselines' hashes.
+   * Absent in reports written before it existed.
+   */
+  graphHash?: string;
+  /**
+   * Nodes holding block-quantized weights (com.microsoft MatMulNBits, GatherBlockQuantized, MatMulBnb4;
+   * DequantizeLinear with a `block_size`): what makes inferKind say 'q4'. Absent when there are none.
+   */
+  blockQuantizedNodes?: number;
   /** Absent when the model was not run (size-only report). */
   session?: SessionStats;
 }
@@ -197,6 +213,46 @@ export interface LatencyComparison {
   /** Per round baseline/candidate; above 1 means the candidate is faster. */
   speedup: RatioEstimate;
   bootstrap: { resamples: number; seed: number; confidence: number };
+  /**
+   * Why `rounds` rounds: 'given' (the iterations option), 'default' (50), or 'fast-model' (the median round took under
+   * 1 ms, so more rounds ran). Absent in reports written before it existed.
+   */
+  roundsRule?: RoundsRule;
+  /** How `ratio.ci` was made and whether it is narrow enough to conclude. Absent in reports written before it existed. */
+  interval?: LatencyInterval;
+}
+
+export type RoundsRule = 'given' | 'default' | 'fast-model';
+
+/**
+ * The ratio's interval (docs/validation.md, "Latency"): `ratio.ci` is the hull of a percentile bootstrap over single
+ * rounds and a batch-means interval over consecutive blocks of rounds, which sees slow drift and run-to-run noise
+ * that resampling single rounds cannot.
+ */
+export interface LatencyInterval {
+  /** Consecutive blocks of rounds (at least 5 rounds each, at most 20 blocks); 0 when there were fewer than 10 rounds. */
+  blocks: number;
+  /** Percentile-bootstrap interval of the median ratio, resampling single rounds. */
+  roundBootstrap: [number, number];
+  /** median ± t(blocks - 1) · stdev(block medians) / sqrt(blocks); absent with fewer than 2 blocks. */
+  batchMeans?: [number, number];
+  /** (ratio.ci[1] - ratio.ci[0]) / ratio.median. */
+  relativeWidth: number;
+  /** The widest relativeWidth that supports a conclusion (0.1). */
+  maxRelativeWidth: number;
+  /** relativeWidth > maxRelativeWidth, or no blocks: the interval is too wide to conclude how the two compare. */
+  tooWide: boolean;
+  /** Why it is too wide, when it is. */
+  reason?: string;
+}
+
+/** Baseline and candidate that look the wrong way round (src/validate/swap.ts). */
+export interface SuspectedSwap {
+  /** The two files, as validated. */
+  baseline: string;
+  candidate: string;
+  /** One sentence per sign: the candidate is larger, or stores higher-precision parameters than the baseline. */
+  reasons: string[];
 }
 
 export interface RunEnvironment {
@@ -239,7 +295,7 @@ export interface ValidationRun {
   outputs: OutputComparison[];
   accuracy?: Omit<AccuracyComparison, 'drop'>;
   /** Raw interleaved timings, one per round and model (equal lengths). */
-  latency?: { warmupRuns: number; baselineMs: number[]; candidateMs: number[] };
+  latency?: { warmupRuns: number; baselineMs: number[]; candidateMs: number[]; roundsRule?: RoundsRule };
 }
 
 export interface ToolInfo {
@@ -254,6 +310,11 @@ export interface ValidationResult {
   /** ISO 8601 time the result was built. */
   createdAt: string;
   kind: ConversionKind;
+  /**
+   * The model's name for report titles (`validate --name`). Absent: titles use the baseline's folder when its file
+   * is `model.onnx`, and nothing more otherwise (see report/document.ts `modelName`).
+   */
+  name?: string;
   /** True when no threshold check failed. */
   passed: boolean;
   environment: RunEnvironment;
@@ -265,6 +326,8 @@ export interface ValidationResult {
   outputs: OutputComparison[];
   accuracy?: AccuracyComparison;
   latency?: LatencyComparison;
+  /** Present when the baseline and the candidate look swapped; a note says so too. */
+  suspectedSwap?: SuspectedSwap;
   /** The thresholds in force (defaults for the kind, overridden by the user's). */
   thresholds: Threshold[];
   checks: ThresholdCheck[];
@@ -284,12 +347,29 @@ export interface SummaryEntry {
   error?: { message: string; code?: string };
 }
 
+/** Which pipeline a summary is of: `report merge` joins only summaries of the same pipeline. */
+export interface PipelineIdentity {
+  /** The pipeline's `name` (default: its file name without extension). */
+  name: string;
+  /**
+   * SHA-256 (hex) of the pipeline file's content as parsed (JSON with sorted keys): the same for the same file
+   * whatever its formatting, comments and key order, on any machine (its paths are relative to the file).
+   */
+  hash: string;
+  /** The `--shard I/N` the run was (absent: every model, or a merge of all shards). */
+  shard?: { index: number; count: number };
+  /** The `--only` filter of the run (absent: none). */
+  only?: string[];
+}
+
 export interface ValidationSummary {
   schema: 'onnxpress/summary';
   schemaVersion: number;
   tool: ToolInfo;
   createdAt: string;
   title: string;
+  /** The pipeline of a `run` (and of a `report merge` of its shards); absent in summaries made otherwise. */
+  pipeline?: PipelineIdentity;
   /** True when every entry passed. */
   passed: boolean;
   entries: SummaryEntry[];

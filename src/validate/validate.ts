@@ -19,12 +19,17 @@ import { parseTypeName } from '../io/json-input.js';
 import { readLabels } from '../io/labels.js';
 import { accuracy, compareOutputs, type NumericArray } from './metrics.js';
 import { describeModel } from './model-report.js';
+import { classifyOutputs } from './roles.js';
+import { defaultRounds, median } from './stats.js';
+import { inferKindOrSwapped } from './swap.js';
 import type { OutputFile, SessionSettings, TensorFile } from '../runtime/protocol.js';
 import { buildValidationResult, describeHost } from './result.js';
 import { synthesizeInputs } from './synthesize.js';
 import { resolveThresholds } from './thresholds.js';
-import type { ConversionKind, ModelReport, OutputComparison, ValidationResult, ValidationRun } from './types.js';
-import { normalizeValidateOptions, type LatencyOptions, type NormalizedValidateOptions, type RawValidateOptions } from './options.js';
+import type { ModelReport, OutputComparison, ValidationResult, ValidationRun } from './types.js';
+import { DEFAULT_ITERATIONS, normalizeValidateOptions, type NormalizedValidateOptions, type RawValidateOptions } from './options.js';
+
+export { inferKind } from './swap.js';
 
 export { checkTimeout, normalizeValidateOptions, type LatencyOptions, type NormalizedValidateOptions, type RawValidateOptions } from './options.js';
 
@@ -66,7 +71,10 @@ const UNRETURNABLE_OUTPUTS = new Set([DataType.INT4, DataType.UINT4, DataType.FL
 export async function validate(options: ValidateOptions): Promise<ValidationResult> {
   const { inputs, onProgress, ...rest } = options;
   const inputSet = inputs !== undefined && typeof inputs !== 'string' && !Array.isArray(inputs) ? (inputs as InputSet) : undefined;
-  const normalized = normalizeValidateOptions({ ...rest, ...(inputSet || inputs === undefined ? {} : { inputs: inputs as RawValidateOptions['inputs'] }) });
+  const normalized = normalizeValidateOptions({
+    ...rest,
+    ...(inputSet || inputs === undefined ? {} : { inputs: inputs as RawValidateOptions['inputs'] }),
+  });
   return runValidation(normalized, { ...(inputSet ? { inputSet } : {}), ...(onProgress ? { onProgress } : {}) });
 }
 
@@ -80,14 +88,19 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
   const candidateModel = loadModel(candidatePath, { deferWeights: true });
   const baseline = describeModel(baselineModel, baselinePath, options.baselineName);
   const candidate = describeModel(candidateModel, candidatePath, options.candidateName);
-  const kind = options.kind ?? inferKind(baseline, candidate);
+  const kind = options.kind ?? inferKindOrSwapped(baseline, candidate);
   const thresholds = resolveThresholds(kind, options.thresholds, { defaults: options.defaultThresholds });
 
   const baselineInputs = modelInputs(baselineModel);
   const inputSet = resolveInputs(options, hooks.inputSet, baselineModel, baselineInputs);
-  const feed = adaptForCandidate(inputSet.samples, baselineInputs, modelInputs(candidateModel));
+  const feed = adaptForCandidate(inputSet.samples, baselineInputs, modelInputs(candidateModel), {
+    baseline: options.baseline,
+    candidate: options.candidate,
+  });
   const labels = options.labels !== undefined ? readLabels(options.labels) : undefined;
-  const latency = options.latency ? { warmup: options.warmup, iterations: options.iterations } : undefined;
+  const latency = options.latency
+    ? { warmup: options.warmup, ...(options.iterations !== undefined ? { iterations: options.iterations } : {}) }
+    : undefined;
   const settings: Omit<SessionSettings, 'modelPath'> = {
     providers: [...options.providers],
     intraOpNumThreads: options.threads,
@@ -114,7 +127,9 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
 
     const collected = await collectOutputs(baselineProcess, candidateProcess, inputSet.samples.length, work, progress);
     const notes = [...feed.notes];
-    const outputs = compareAll(collected, notes);
+    // The output the labels score is class scores, whatever the graph says.
+    const labelsOutput = labels ? (options.labelsOutput ?? baselineLoad.outputNames[0]) : undefined;
+    const outputs = compareAll(collected, notes, [baselineModel, candidateModel], labelsOutput);
 
     let accuracyResult: ValidationRun['accuracy'];
     if (labels) {
@@ -165,26 +180,23 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
 }
 
 /** The given input set, else the input files, else synthesized inputs; with a set or files, `samples` keeps the first N. */
-function resolveInputs(options: NormalizedValidateOptions, given: InputSet | undefined, model: Model, inputs: ReturnType<typeof modelInputs>): InputSet {
+function resolveInputs(
+  options: NormalizedValidateOptions,
+  given: InputSet | undefined,
+  model: Model,
+  inputs: ReturnType<typeof modelInputs>,
+): InputSet {
   if (!given && options.inputs.length === 0) {
-    return synthesizeInputs(model, { seed: options.seed, ...(options.samples !== undefined ? { samples: options.samples } : {}), dims: options.dims });
+    return synthesizeInputs(model, {
+      seed: options.seed,
+      ...(options.samples !== undefined ? { samples: options.samples } : {}),
+      dims: options.dims,
+    });
   }
   const set = given ?? loadInputs(options.inputs, inputs);
   const n = options.samples;
   if (n === undefined || n >= set.samples.length) return set;
   return { ...set, samples: set.samples.slice(0, n), origins: set.origins.slice(0, n) };
-}
-
-/**
- * The conversion a candidate most likely is: 'int8' when it stores more int8/uint8 parameters than the baseline,
- * 'fp16' when it stores more float16 ones, else 'other'.
- */
-export function inferKind(baseline: ModelReport, candidate: ModelReport): ConversionKind {
-  const bytes = (report: ModelReport, types: string[]) =>
-    report.parameters.filter((p) => types.includes(p.dtype)).reduce((sum, p) => sum + p.bytes, 0);
-  if (bytes(candidate, ['int8', 'uint8']) > bytes(baseline, ['int8', 'uint8'])) return 'int8';
-  if (bytes(candidate, ['float16']) > bytes(baseline, ['float16'])) return 'fp16';
-  return 'other';
 }
 
 function crashHint(model: Model): string | undefined {
@@ -338,8 +350,15 @@ function concat(parts: readonly NumericArray[]): NumericArray {
   return out as NumericArray;
 }
 
-function compareAll(collected: readonly CollectedOutput[], notes: string[]): OutputComparison[] {
+/** Compares each output and records its role (class scores, recurrent state, other) read from both graphs. */
+function compareAll(
+  collected: readonly CollectedOutput[],
+  notes: string[],
+  models: readonly Model[],
+  labelsOutput: string | undefined,
+): OutputComparison[] {
   const comparisons: OutputComparison[] = [];
+  const roles = classifyOutputs(models, collected, labelsOutput !== undefined ? { labelsOutput } : {});
   for (const output of collected) {
     if (!output.candidate) {
       throw modelError(`the candidate has no output named '${output.name}'`);
@@ -354,6 +373,8 @@ function compareAll(collected: readonly CollectedOutput[], notes: string[]): Out
       baselineType: output.baselineType,
       candidateType: output.candidateType,
       metrics: compareOutputs(output.baseline, output.candidate, output.dims),
+      role: roles.get(output.name)!.role,
+      roleReason: roles.get(output.name)!.reason,
     });
   }
   return comparisons;
@@ -362,13 +383,14 @@ function compareAll(collected: readonly CollectedOutput[], notes: string[]): Out
 /**
  * Warm-up rounds, then timed rounds; each round runs both models once on the same sample (round-robin over the
  * samples), the baseline first in even rounds and the candidate first in odd ones, so drift in machine load hits
- * both alike. Each worker times its own session.run.
+ * both alike. Each worker times its own session.run. Without `iterations`, 50 rounds run, and when their median
+ * round (both models) took under 1 ms, more follow (defaultRounds).
  */
 async function measureLatency(
   baseline: SessionProcess,
   candidate: SessionProcess,
   samples: number,
-  settings: Required<LatencyOptions>,
+  settings: { warmup: number; iterations?: number },
   progress: (p: ValidateProgress) => void,
 ): Promise<NonNullable<ValidationRun['latency']>> {
   const round = async (index: number): Promise<[number, number]> => {
@@ -388,13 +410,21 @@ async function measureLatency(
   }
   const baselineMs: number[] = [];
   const candidateMs: number[] = [];
-  for (let i = 0; i < settings.iterations; i++) {
+  let total = settings.iterations ?? DEFAULT_ITERATIONS;
+  let roundsRule: 'given' | 'default' | 'fast-model' = settings.iterations !== undefined ? 'given' : 'default';
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
     const [b, c] = await round(i);
     baselineMs.push(b);
     candidateMs.push(c);
-    progress({ phase: 'latency', done: i + 1, total: settings.iterations });
+    if (roundsRule === 'default' && i + 1 === total) {
+      const roundMs = median(baselineMs.map((ms, k) => ms + candidateMs[k]!));
+      const wanted = defaultRounds(roundMs, total, (performance.now() - started) / total);
+      if (wanted > total) [total, roundsRule] = [wanted, 'fast-model'];
+    }
+    progress({ phase: 'latency', done: i + 1, total });
   }
-  return { warmupRuns: settings.warmup, baselineMs, candidateMs };
+  return { warmupRuns: settings.warmup, baselineMs, candidateMs, roundsRule };
 }
 
 function withSession(report: ModelReport, load: LoadInfo, peakRssBytes: number): ModelReport {

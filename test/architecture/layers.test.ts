@@ -17,9 +17,11 @@ function* files(dir: string): Generator<string> {
 /** Every file of src/ (path relative to src/) with what it imports: relative imports resolved to src/ paths, packages by name. */
 const IMPORTS: [string, string[]][] = [...files(SRC)].map((file) => {
   const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)].map(
-    (m) => (m[1] ?? m[2] ?? m[3] ?? m[4])!,
-  );
+  const specs = [
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g,
+    ),
+  ].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4])!);
   const resolved = specs.map((s) => (s.startsWith('.') ? path.relative(SRC, path.resolve(path.dirname(file), s)).replace(/\.js$/, '.ts') : s));
   return [path.relative(SRC, file), resolved];
 });
@@ -28,7 +30,10 @@ function importersOf(target: (spec: string) => boolean, scope: (file: string) =>
   return IMPORTS.filter(([file]) => scope(file)).flatMap(([file, specs]) => specs.filter(target).map((s) => `${file} -> ${s}`));
 }
 
-const under = (...dirs: string[]) => (p: string) => dirs.some((d) => p.startsWith(`${d}/`));
+const under =
+  (...dirs: string[]) =>
+  (p: string) =>
+    dirs.some((d) => p.startsWith(`${d}/`));
 
 describe('layers', () => {
   it('the scan sees imports (a check that reads nothing would pass anything)', () => {
@@ -42,7 +47,10 @@ describe('layers', () => {
   });
 
   it('passes depend on the IR and pure helpers only: no validate/, io/, runtime/, cli/, pipeline/, report/, proto/, node:', () => {
-    const forbidden = (s: string) => under('validate', 'io', 'runtime', 'cli', 'pipeline', 'report', 'proto', 'conversions')(s) || s.startsWith('node:') || !s.includes('/') && !s.endsWith('.ts');
+    const forbidden = (s: string) =>
+      under('validate', 'io', 'runtime', 'cli', 'pipeline', 'report', 'proto', 'conversions')(s) ||
+      s.startsWith('node:') ||
+      (!s.includes('/') && !s.endsWith('.ts'));
     expect(importersOf(forbidden, under('passes'))).toEqual([]);
   });
 
@@ -58,6 +66,11 @@ describe('layers', () => {
   });
 
   it('onnxruntime-node is loaded only by the runtime layer (benchmarks aside)', () => {
-    expect(importersOf((s) => s === 'onnxruntime-node', (f) => !under('runtime', 'bench')(f))).toEqual([]);
+    expect(
+      importersOf(
+        (s) => s === 'onnxruntime-node',
+        (f) => !under('runtime', 'bench')(f),
+      ),
+    ).toEqual([]);
   });
 });

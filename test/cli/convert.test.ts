@@ -10,7 +10,11 @@ import { runCli } from '../helpers/cli.js';
 function writeModel(path: string, externalThreshold?: number): void {
   const b = new ModelBuilder();
   const x = b.input('x', DataType.FLOAT, ['n', 32]);
-  const w = b.initializer('w', Float32Array.from({ length: 32 * 32 }, (_, i) => i / 1024), [32, 32]);
+  const w = b.initializer(
+    'w',
+    Float32Array.from({ length: 32 * 32 }, (_, i) => i / 1024),
+    [32, 32],
+  );
   b.output(b.node('MatMul', [x, w]), DataType.FLOAT, ['n', 32]);
   saveModel(b.build(), path, { externalThreshold });
 }
@@ -46,7 +50,7 @@ describe('convert --to none', () => {
     writeModel(join(src, 'a.onnx'));
     const r = await runCli(['convert', join(src, 'a.onnx'), '-o', join(src, 'copy.onnx'), '--to', 'none', '--json']);
     expect(r.exitCode).toBe(0);
-    const [result] = JSON.parse(r.stdout);
+    const [result] = JSON.parse(r.stdout) as [{ inputBytes: number; outputBytes: number }];
     expect(result.outputBytes).toBe(readFileSync(join(src, 'a.onnx')).length);
     expect(result.inputBytes).toBe(result.outputBytes);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { summarizeModel } from '../../src/analysis/inspect.js';
+import { summarizeModel, type ModelSummary } from '../../src/analysis/inspect.js';
 import { loadModel } from '../../src/io/load.js';
 import { CORPUS, CORPUS_MODELS, HAVE_CORPUS } from '../helpers/corpus.js';
 import { runCli } from '../helpers/cli.js';
@@ -38,9 +38,9 @@ describe.skipIf(!HAVE_CORPUS)('inspect agrees with the exporter metadata of the 
     const msg = decode(readFileSync(file));
     // Independent count: initializer raw_data bytes plus Constant tensor bytes, from the raw protobuf.
     let floatBytes = 0;
-    for (const t of msg.graph.initializer ?? []) if (t.data_type === 1) floatBytes += (t.raw_data as Uint8Array).length;
-    for (const n of msg.graph.node ?? []) {
-      for (const a of n.attribute ?? []) if (a.t?.data_type === 1) floatBytes += (a.t.raw_data?.length ?? (a.t.float_data?.length ?? 0) * 4);
+    for (const t of msg.graph!.initializer ?? []) if (t.data_type === 1) floatBytes += (t.raw_data as Uint8Array).length;
+    for (const n of msg.graph!.node ?? []) {
+      for (const a of n.attribute ?? []) if (a.t?.data_type === 1) floatBytes += a.t.raw_data?.length ?? (a.t.float_data?.length ?? 0) * 4;
     }
     const s = summarizeModel(loadModel(file));
     expect(s.parameters.byDtype.float!.bytes).toBe(floatBytes);
@@ -58,7 +58,7 @@ describe.skipIf(!HAVE_CORPUS)('inspect agrees with the exporter metadata of the 
     expect(text.stdout).toMatch(/pixels: float \[batch, 1, 8, 8\]/);
     const json = await runCli(['inspect', file, '--json']);
     expect(json.exitCode).toBe(0);
-    const parsed = JSON.parse(json.stdout);
+    const parsed = JSON.parse(json.stdout) as ModelSummary;
     expect(parsed.inputs[0]).toEqual({ name: 'pixels', type: 'float[batch, 1, 8, 8]', elemType: 'float', dims: ['batch', 1, 8, 8] });
   });
 });

@@ -9,16 +9,28 @@ import { saveModel } from '../../src/io/save.js';
 import { encode } from '../../src/proto/codec.js';
 import { serializeTensor } from '../../src/proto/serde.js';
 import { fp16OptionsFrom } from '../../src/conversions/fp16.js';
+import type { Fp16Summary } from '../../src/passes/fp16/summary.js';
 import { ModelBuilder, tensorOf } from '../../src/testing/builder.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 const F32 = DataType.FLOAT;
 
+/** One model's result in `convert --json`. */
+interface ConvertJson {
+  inputBytes: number;
+  outputBytes: number;
+  summary: Fp16Summary;
+}
+
 function smallModel(): Model {
   const b = new ModelBuilder();
   const x = b.input('x', F32, [1, 4]);
-  const w = b.initializer('w', Float32Array.from({ length: 16 }, (_, i) => (i - 8) / 4), [4, 4]);
+  const w = b.initializer(
+    'w',
+    Float32Array.from({ length: 16 }, (_, i) => (i - 8) / 4),
+    [4, 4],
+  );
   const h = b.node('MatMul', [x, w], {}, { name: 'mm' });
   b.output(b.node('Relu', [h], {}, { name: 'relu' }), F32, [1, 4]);
   return b.build();
@@ -31,8 +43,13 @@ describe('fp16OptionsFrom', () => {
     expect((await fp16OptionsFrom(model, { keepIoTypes: [] })).keepIoTypes).toEqual([]);
     expect((await fp16OptionsFrom(model, { keepIoTypes: true })).keepIoTypes).toBe(true);
     expect((await fp16OptionsFrom(model, { keepIoTypes: ['a,b', 'c'] })).keepIoTypes).toEqual(['a', 'b', 'c']);
-    expect(await fp16OptionsFrom(model, { blockOps: ['Relu,MatMul'], blockNodes: 'n1' })).toMatchObject({ blockOps: ['Relu', 'MatMul'], blockNodes: ['n1'] });
+    expect(await fp16OptionsFrom(model, { blockOps: ['Relu,MatMul'], blockNodes: 'n1' })).toMatchObject({
+      blockOps: ['Relu', 'MatMul'],
+      blockNodes: ['n1'],
+    });
     expect((await fp16OptionsFrom(model, { defaultBlockList: false })).defaultBlockList).toBe(false);
+    expect((await fp16OptionsFrom(model, {})).guardConstants).toBe(true);
+    expect((await fp16OptionsFrom(model, { guardConstants: false })).guardConstants).toBe(false);
   });
 
   it('--auto-block needs --inputs', async () => {
@@ -47,8 +64,9 @@ describe('convert --to fp16 (CLI)', () => {
     const r = await runCli(['convert', join(dir, 'm.onnx'), '-o', join(dir, 'out.onnx'), '--to', 'fp16', '--keep-io-types', '--json']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    const [result] = JSON.parse(r.stdout);
-    expect(result.summary).toMatchObject({ kind: 'fp16', modified: true, converted: { initializers: 1 }, kept: { io: expect.arrayContaining(['x']) } });
+    const [result] = JSON.parse(r.stdout) as [ConvertJson];
+    expect(result.summary).toMatchObject({ kind: 'fp16', modified: true, converted: { initializers: 1 } });
+    expect(result.summary.kept.io).toContain('x');
     const out = loadModel(join(dir, 'out.onnx'));
     expect(out.graph.initializers.get('w')!.initializer!.dataType).toBe(DataType.FLOAT16);
     expect(out.graph.inputs[0]!.type).toMatchObject({ elemType: F32 });
@@ -58,9 +76,21 @@ describe('convert --to fp16 (CLI)', () => {
   it('--block-ops and --keep-io-types NAMES', async () => {
     const dir = tempDir();
     saveModel(smallModel(), join(dir, 'm.onnx'));
-    const r = await runCli(['convert', join(dir, 'm.onnx'), '-o', join(dir, 'out.onnx'), '--to', 'fp16', '--block-ops', 'Relu', '--keep-io-types', 'x', '--json']);
+    const r = await runCli([
+      'convert',
+      join(dir, 'm.onnx'),
+      '-o',
+      join(dir, 'out.onnx'),
+      '--to',
+      'fp16',
+      '--block-ops',
+      'Relu',
+      '--keep-io-types',
+      'x',
+      '--json',
+    ]);
     expect(r.exitCode).toBe(0);
-    const [result] = JSON.parse(r.stdout);
+    const [result] = JSON.parse(r.stdout) as [ConvertJson];
     expect(result.summary.kept.nodes).toEqual([expect.objectContaining({ name: 'relu', reason: 'block-ops' })]);
     const out = loadModel(join(dir, 'out.onnx'));
     expect(out.graph.inputs[0]!.type).toMatchObject({ elemType: F32 });
@@ -74,11 +104,23 @@ describe('convert --to fp16 (CLI)', () => {
     mkdirSync(set, { recursive: true });
     // x = 1e5 overflows float16 already at the input: the readers of x stay float32.
     writeFileSync(join(set, 'input_0.pb'), encode(serializeTensor(tensorOf('x', new Float32Array([1e5, 1, 2, 3]), [1, 4]), {}), 'TensorProto'));
-    const r = await runCli(['convert', join(dir, 'm.onnx'), '-o', join(dir, 'out.onnx'), '--to', 'fp16', '--keep-io-types', '--auto-block', '--inputs', join(dir, 'data'), '--json']);
+    const r = await runCli([
+      'convert',
+      join(dir, 'm.onnx'),
+      '-o',
+      join(dir, 'out.onnx'),
+      '--to',
+      'fp16',
+      '--keep-io-types',
+      '--auto-block',
+      '--inputs',
+      join(dir, 'data'),
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
-    const [result] = JSON.parse(r.stdout);
-    expect(result.summary.autoBlock.overflowing).toContainEqual({ value: 'x', maxAbs: 1e5 });
-    expect(result.summary.kept.nodes.map((k: { name: string }) => k.name)).toContain('mm');
+    const [result] = JSON.parse(r.stdout) as [ConvertJson];
+    expect(result.summary.autoBlock!.overflowing).toContainEqual({ value: 'x', maxAbs: 1e5 });
+    expect(result.summary.kept.nodes.map((k) => k.name)).toContain('mm');
   });
 
   it('--auto-block without --inputs is a usage error', async () => {
@@ -96,7 +138,7 @@ describe('convert --to fp16 (CLI)', () => {
     await runCli(['convert', join(dir, 'm.onnx'), '-o', join(dir, 'half.onnx'), '--to', 'fp16']);
     const r = await runCli(['convert', join(dir, 'half.onnx'), '-o', join(dir, 'again.onnx'), '--to', 'fp16', '--json']);
     expect(r.exitCode).toBe(0);
-    const [result] = JSON.parse(r.stdout);
+    const [result] = JSON.parse(r.stdout) as [ConvertJson];
     expect(result.summary.modified).toBe(false);
     expect(result.summary.notes[0]).toMatch(/already float16/);
     expect(readFileSync(join(dir, 'again.onnx'))).toEqual(readFileSync(join(dir, 'half.onnx')));
@@ -114,5 +156,28 @@ describe('convert --to fp16 (CLI)', () => {
     expect(r.stderr).toMatch(/fp16: cannot convert this model safely, nothing was changed/);
     expect(r.stderr).toMatch(/Mystery/);
     expect(existsSync(join(dir, 'out.onnx'))).toBe(false);
+  });
+
+  it('says in text what it kept float32 for a constant float16 cannot hold, and suggests --auto-block; --no-guard-constants clamps', async () => {
+    const dir = tempDir();
+    const b = new ModelBuilder();
+    const x = b.input('x', F32, [1, 2, 2, 2]);
+    const c = (name: string, values: number[]) => b.initializer(name, Float32Array.from(values), [2]);
+    const bn = b.node('BatchNormalization', [x, c('s', [1, 1]), c('b', [0, 0]), c('mean', [0, 0]), c('var', [1, 9.8e7])], {}, { name: 'bn' });
+    b.output(b.node('Relu', [bn]), F32, [1, 2, 2, 2]);
+    saveModel(b.build(), join(dir, 'm.onnx'));
+
+    const r = await runCli(['convert', join(dir, 'm.onnx'), '-o', join(dir, 'out.onnx'), '--to', 'fp16']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(
+      /kept 1 node\(s\) float32 because float16 cannot hold constants they compute from: BatchNormalization 'bn': 'var' holds 1 value\(s\) beyond \+-65504 \(largest 9.8e\+7\)/,
+    );
+    expect(r.stdout).toMatch(/--auto-block --inputs DIR/);
+    expect(loadModel(join(dir, 'out.onnx')).graph.initializers.get('var')!.initializer!.dataType).toBe(F32);
+
+    const old = await runCli(['convert', join(dir, 'm.onnx'), '-o', join(dir, 'old.onnx'), '--to', 'fp16', '--no-guard-constants']);
+    expect(old.exitCode).toBe(0);
+    expect(old.stdout).toMatch(/1 value\(s\) beyond \+-65504 clamped in 1 tensor\(s\); if outputs drift, try --auto-block --inputs DIR/);
+    expect(old.stdout).not.toMatch(/kept/);
   });
 });

@@ -21,7 +21,11 @@ const PLUGIN = path.resolve(import.meta.dirname, 'fixtures/strip-identity.mjs');
 function writeModel(file: string, seed: number): string {
   const b = new ModelBuilder({ opset: 17 });
   const x = b.input('x', DataType.FLOAT, [2, 4]);
-  const w = b.initializer('w', Float32Array.from({ length: 16 }, (_v, i) => Math.cos(i * seed)), [4, 4]);
+  const w = b.initializer(
+    'w',
+    Float32Array.from({ length: 16 }, (_v, i) => Math.cos(i * seed)),
+    [4, 4],
+  );
   const a = b.node('Identity', [x], {}, { name: 'first' });
   const m = b.node('MatMul', [a, w], {}, { name: 'mm' });
   const c = b.node('Identity', [m], {}, { name: 'second' });
@@ -127,7 +131,7 @@ validate:
     expect(r.stderr).toBe(`onnxpress: ${empty}: exports no conversions (export \`conversions\`, an array, or a default export)`);
   });
 
-  it("is the walk-through of docs/architecture.md, word for word", () => {
+  it('is the walk-through of docs/architecture.md, word for word', () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs/architecture.md'), 'utf8');
     const section = doc.slice(doc.indexOf('## Write a new conversion in an afternoon'));
     const block = /```js\n([\s\S]*?)```/.exec(section)?.[1];

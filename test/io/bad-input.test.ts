@@ -112,9 +112,7 @@ function randomBytes(n: number, seed: number): Uint8Array {
 
 /** The model with its W tensor's data moved to an external file, described by these external_data entries. */
 function externalModel(entries: [string, string][]): Uint8Array {
-  return encode(
-    modelMessage({ raw_data: undefined, data_location: 1, external_data: entries.map(([key, value]) => ({ key, value })) }) as Record<string, unknown>,
-  );
+  return encode(modelMessage({ raw_data: undefined, data_location: 1, external_data: entries.map(([key, value]) => ({ key, value })) }));
 }
 
 // ---------------------------------------------------------------------------
@@ -132,10 +130,25 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'truncated inside a tensor raw_data', bytes: good.subarray(0, (rawData.payloadAt! + rawData.payloadEnd!) >> 1), message: /runs past the end/, offsets: [graph.tagAt, graph.valueAt] },
-  { name: 'truncated inside a top-level varint', bytes: good.subarray(0, modelVersion.valueAt + 3), message: /truncated varint/, offsets: [modelVersion.tagAt, modelVersion.valueAt] },
+  {
+    name: 'truncated inside a tensor raw_data',
+    bytes: good.subarray(0, (rawData.payloadAt! + rawData.payloadEnd!) >> 1),
+    message: /runs past the end/,
+    offsets: [graph.tagAt, graph.valueAt],
+  },
+  {
+    name: 'truncated inside a top-level varint',
+    bytes: good.subarray(0, modelVersion.valueAt + 3),
+    message: /truncated varint/,
+    offsets: [modelVersion.tagAt, modelVersion.valueAt],
+  },
   { name: 'truncated right after a tag', bytes: good.subarray(0, graph.valueAt), message: /truncated varint/, offsets: [graph.tagAt, graph.valueAt] },
-  { name: 'truncated inside the graph, far from its end', bytes: good.subarray(0, graph.payloadAt! + 3), message: /runs past the end/, offsets: [graph.tagAt, graph.valueAt] },
+  {
+    name: 'truncated inside the graph, far from its end',
+    bytes: good.subarray(0, graph.payloadAt! + 3),
+    message: /runs past the end/,
+    offsets: [graph.tagAt, graph.valueAt],
+  },
   { name: 'truncated to one byte', bytes: good.subarray(0, 1), message: /truncated varint/, offsets: [0, 1] },
   { name: 'random bytes', bytes: randomBytes(65536, 7), message: /not (a valid|an) ONNX model/ },
   { name: 'a PNG image named .onnx', bytes: PNG_1X1, message: /not an ONNX model: this is a PNG image/ },
@@ -336,7 +349,7 @@ describe('bad input gets one clear line and exit code 2', () => {
   });
 
   it('a tensor declaring 2^60 elements is handled without allocating them', async () => {
-    const huge = encode(modelMessage({ dims: [2 ** 60] }) as Record<string, unknown>);
+    const huge = encode(modelMessage({ dims: [2 ** 60] }));
     const { file, outDir } = prepare({ name: 'huge dims', bytes: huge, message: /./ }, 1001);
     for (const args of [
       ['inspect', file, '--json'],

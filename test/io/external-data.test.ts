@@ -24,7 +24,11 @@ function twoLayerModel() {
 }
 
 async function runFile(path: string): Promise<Float32Array> {
-  const x = new ort.Tensor('float32', Float32Array.from({ length: 64 }, (_, i) => (i % 7) - 3), [1, 64]);
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 64 }, (_, i) => (i % 7) - 3),
+    [1, 64],
+  );
   return Object.values(await runModel(path, { x }))[0]!.data as Float32Array;
 }
 

@@ -13,16 +13,7 @@
  */
 import { mulberry32 } from '../../src/validate/synthesize.js';
 import { messageDef } from '../../src/proto/schema.js';
-import {
-  ancestorsOf,
-  concatBytes,
-  encodeVarint,
-  type FieldSpot,
-  readVarint,
-  splice,
-  spliceWellFormed,
-  wireLayout,
-} from './wire-layout.js';
+import { ancestorsOf, concatBytes, encodeVarint, type FieldSpot, readVarint, splice, spliceWellFormed, wireLayout } from './wire-layout.js';
 
 /** The project's seeded generator (mulberry32), uniform in [0, 1). */
 export const seededRandom = mulberry32;
@@ -107,7 +98,21 @@ const INTERESTING_VARINTS = [
   -(1n << 63n),
 ];
 
-const INTERESTING_STRINGS = ['', 'x', 'a\nb', '..', '../../etc/passwd', '/etc/passwd', 'C:\\x', 'location', 'offset', '-1', '\u0000', 'ünïcødé', 'a'.repeat(300)];
+const INTERESTING_STRINGS = [
+  '',
+  'x',
+  'a\nb',
+  '..',
+  '../../etc/passwd',
+  '/etc/passwd',
+  'C:\\x',
+  'location',
+  'offset',
+  '-1',
+  '\u0000',
+  'ünïcødé',
+  'a'.repeat(300),
+];
 
 /** A field of `type` with a made-up value, or the contents of another message of its type from the same file. */
 function synthesizeField(t: MutationTarget, type: string, rnd: () => number): { bytes: Uint8Array; what: string } {

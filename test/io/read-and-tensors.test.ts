@@ -14,7 +14,16 @@ describe('reading files and tensor data', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxpress-read-'));
     const b = new ModelBuilder();
     const x = b.input('x', DataType.FLOAT, [3]);
-    b.output(b.node('Add', [x, b.initializer('c', Float32Array.from({ length: 1000 }, (_, i) => i), [1000])]));
+    b.output(
+      b.node('Add', [
+        x,
+        b.initializer(
+          'c',
+          Float32Array.from({ length: 1000 }, (_, i) => i),
+          [1000],
+        ),
+      ]),
+    );
     const path = join(dir, 'm.onnx');
     saveModel(b.build(), path);
     const whole = readFileSync(path);

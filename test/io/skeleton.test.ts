@@ -52,4 +52,3 @@ describe('loading without the weights (skeleton)', () => {
     }
   });
 });
-

@@ -92,7 +92,7 @@ export function wireLayout(buf: Uint8Array, type = 'ModelProto'): FieldSpot[] {
           const payloadEnd = payloadAt + Number(len.value);
           const isMessage = field?.kind === 'message';
           spots.push({ path, depth, tagAt, wireType, valueAt, varintSize: len.size, payloadAt, payloadEnd, isMessage, type, end: payloadEnd });
-          if (isMessage) walk(payloadAt, payloadEnd, field!.message!, depth + 1);
+          if (isMessage) walk(payloadAt, payloadEnd, field.message!, depth + 1);
           pos = payloadEnd;
           break;
         }

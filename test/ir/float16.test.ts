@@ -136,9 +136,7 @@ describe('float32ToFloat16', () => {
     const largestBelow65520 = float32FromBits([0x477fefff])[0]!;
     expect(largestBelow65520).toBeLessThan(65520);
     const input = f32([65504, 65519.99, largestBelow65520, 65520, 65536, 1e10, 3.4e38, Infinity, -65519.99, -65520, -Infinity]);
-    expect([...float32ToFloat16(input)]).toEqual([
-      0x7bff, 0x7bff, 0x7bff, 0x7c00, 0x7c00, 0x7c00, 0x7c00, 0x7c00, 0xfbff, 0xfc00, 0xfc00,
-    ]);
+    expect([...float32ToFloat16(input)]).toEqual([0x7bff, 0x7bff, 0x7bff, 0x7c00, 0x7c00, 0x7c00, 0x7c00, 0x7c00, 0xfbff, 0xfc00, 0xfc00]);
   });
 
   it('handles zeros and the subnormal boundaries', () => {
@@ -160,8 +158,7 @@ describe('float32ToFloat16', () => {
       -1e-45,
     ]);
     expect([...float32ToFloat16(input)]).toEqual([
-      0x0000, 0x8000, 0x0001, 0x8001, 0x0000, 0x8000, 0x0001, 0x0000, 0x0002, 0x0002, 0x03ff, 0x0400, 0x0400, 0x0000,
-      0x8000,
+      0x0000, 0x8000, 0x0001, 0x8001, 0x0000, 0x8000, 0x0001, 0x0000, 0x0002, 0x0002, 0x03ff, 0x0400, 0x0400, 0x0000, 0x8000,
     ]);
   });
 

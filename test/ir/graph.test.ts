@@ -79,7 +79,12 @@ describe('graph IR', () => {
     const inner2 = new Node({ opType: 'Neg', inputs: [x], outputs: ['e'] });
     elseGraph.append(inner2);
     elseGraph.appendOutput(inner2.output(0));
-    const ifNode = new Node({ opType: 'If', inputs: [cond], outputs: ['r'], attributes: [Attribute.graph('then_branch', thenGraph), Attribute.graph('else_branch', elseGraph)] });
+    const ifNode = new Node({
+      opType: 'If',
+      inputs: [cond],
+      outputs: ['r'],
+      attributes: [Attribute.graph('then_branch', thenGraph), Attribute.graph('else_branch', elseGraph)],
+    });
     thenGraph.parentNode = ifNode;
     elseGraph.parentNode = ifNode;
     b.graph.append(ifNode);

@@ -205,7 +205,7 @@ describe('use lists', () => {
     const x = new Value('x');
     const y = new Value('y');
     const a = new Node({ opType: 'A', inputs: [x] });
-    const bNode = new Node({ opType: 'B', inputs: [x] });
+    new Node({ opType: 'B', inputs: [x] }); // made for its use of x, between A's two
     a.appendInput(x);
     const pairs = (v: Value): [string, number][] => v.uses().map((u) => [u.node.opType, u.index]);
     // Interleaved nodes: A's two uses are not next to each other.
@@ -305,7 +305,13 @@ describe('the default ONNX domain', () => {
   });
 
   it("model opset lookups read 'ai.onnx' and '' as one domain", () => {
-    const model = new Model({ graph: new Graph(), opsetImports: [{ domain: 'ai.onnx', version: 17 }, { domain: 'ai.onnx.ml', version: 3 }] });
+    const model = new Model({
+      graph: new Graph(),
+      opsetImports: [
+        { domain: 'ai.onnx', version: 17 },
+        { domain: 'ai.onnx.ml', version: 3 },
+      ],
+    });
     expect(model.opsetVersion()).toBe(17);
     expect(model.opsetVersion('')).toBe(17);
     expect(model.opsetVersion('ai.onnx.ml')).toBe(3);

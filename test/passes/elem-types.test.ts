@@ -60,7 +60,9 @@ describe('element type inference', () => {
     body.output(body.graph.inputs[1]!);
     const next = body.node('Add', [acc, acc]);
     body.output(next);
-    const loopOut = b.node('Loop', [null, b.initializer('go', new Uint8Array([1]), [], D.BOOL), b.initializer('a0', new Int32Array([1]), [])], { body: body.graph });
+    const loopOut = b.node('Loop', [null, b.initializer('go', new Uint8Array([1]), [], D.BOOL), b.initializer('a0', new Int32Array([1]), [])], {
+      body: body.graph,
+    });
     const fnBody = new GraphBuilder('fn');
     const p = new Value('p');
     fnBody.graph.inputs.push(p);

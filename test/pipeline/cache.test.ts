@@ -14,44 +14,47 @@ import { tempDir, writeFile, writeTinyModel } from './helpers.js';
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** A project folder with a model, test data and labels, and the key parts for one variant of it. */
-async function setup(root: string) {
+function setup(root: string) {
   const model = writeTinyModel(path.join(root, 'm/model.onnx'));
   const data = path.join(root, 'm/test_data_set_0');
   writeFile(path.join(data, 'input_0.pb'), 'inputs');
   const labels = writeFile(path.join(root, 'm/labels.pb'), 'labels');
-  const variant: PlannedVariant = {
-    name: 'q',
-    passes: [{ to: 'int8', options: { perChannel: false } }],
-    kind: 'int8',
-    output: path.join(root, 'out/m/q.onnx'),
-    thresholds: [{ metric: 'cosine', limit: 0.99, direction: 'min', source: 'user' }],
-  };
+  const output = path.join(root, 'out/m/q.onnx');
+  const thresholds: PlannedVariant['thresholds'] = [{ metric: 'cosine', limit: 0.99, direction: 'min', source: 'user' }];
   const options = normalizeValidateOptions({
     baseline: model,
     baselineName: 'm',
-    candidate: variant.output,
+    candidate: output,
     candidateName: 'q',
     kind: 'int8',
-    thresholds: variant.thresholds,
+    thresholds,
     inputs: [data],
     labels,
     latency: { iterations: 10 },
   });
+  const variant: PlannedVariant = {
+    name: 'q',
+    passes: [{ to: 'int8', options: { perChannel: false } }],
+    kind: 'int8',
+    output,
+    thresholds,
+    validate: options,
+  };
   const parts = async (): Promise<KeyParts> => ({ fingerprint: await fingerprintModel(model), variant, options });
   return { model, data, labels, variant, options, parts };
 }
 
 describe('cache keys', () => {
   it('depend on contents, not on where the project is', async () => {
-    const one = await setup(tempDir());
-    const two = await setup(tempDir());
+    const one = setup(tempDir());
+    const two = setup(tempDir());
     expect(await entryKey(await one.parts())).toBe(await entryKey(await one.parts()));
     expect(await entryKey(await one.parts())).toBe(await entryKey(await two.parts()));
   });
 
   it('change with the model, a pass option, a threshold, the latency settings, names, test data, labels or the validator', async () => {
     const root = tempDir();
-    const s = await setup(root);
+    const s = setup(root);
     const base = await entryKey(await s.parts());
     const keyWith = async (change: (p: KeyParts) => KeyParts) => entryKey(change(await s.parts()));
 
@@ -94,7 +97,7 @@ describe('cache keys', () => {
     expect(before.external).toEqual([['model.onnx.data', sha(readFileSync(`${file}.data`))]]);
     expect(before.bytes).toBe(readFileSync(file).length + readFileSync(`${file}.data`).length);
     const data = readFileSync(`${file}.data`);
-    data[100] ^= 1;
+    data[100] = data[100]! ^ 1;
     writeFileSync(`${file}.data`, data);
     const after = await fingerprintModel(file);
     expect(after.model).toBe(before.model);
@@ -105,7 +108,9 @@ describe('cache keys', () => {
   });
 
   it('canonical JSON ignores key order and keeps non-finite numbers', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: Infinity } })).toBe(canonicalJson({ a: { c: Infinity, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: Infinity } })).toBe(
+      canonicalJson({ a: { c: Infinity, d: [1, { x: 1, y: 2 }] }, b: 1 }),
+    );
     expect(canonicalJson({ a: Infinity })).not.toBe(canonicalJson({ a: null }));
   });
 });

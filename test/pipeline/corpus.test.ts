@@ -22,8 +22,20 @@ const FROM_CORPUS = ['node/test_if', 'node/test_lstm_defaults', 'node/test_lstm_
 function constantWeightsModel(file: string): void {
   const b = new ModelBuilder({ opset: 9, irVersion: 4 });
   const x = b.input('x', DataType.FLOAT, [2, 16]);
-  const w = b.node('Constant', [], { value: tensorOf('w', Float32Array.from({ length: 256 }, (_v, i) => Math.cos(i)), [16, 16]) });
-  const bias = b.node('Constant', [], { value: tensorOf('b', Float32Array.from({ length: 16 }, (_v, i) => i / 16), [16]) });
+  const w = b.node('Constant', [], {
+    value: tensorOf(
+      'w',
+      Float32Array.from({ length: 256 }, (_v, i) => Math.cos(i)),
+      [16, 16],
+    ),
+  });
+  const bias = b.node('Constant', [], {
+    value: tensorOf(
+      'b',
+      Float32Array.from({ length: 16 }, (_v, i) => i / 16),
+      [16],
+    ),
+  });
   const y = b.node('Add', [b.node('MatMul', [x, w]), bias]);
   b.output(b.node('Relu', [y]), DataType.FLOAT, [2, 16]);
   saveModel(b.build(), file);

@@ -5,7 +5,7 @@ import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/run.js';
 import { builtInConversions } from '../../src/conversions/builtins.js';
-import { pipelineSchema, type Spec } from '../../src/pipeline/schema.js';
+import { pipelineSchema, PRESET_VARIANT_SPEC, type Spec } from '../../src/pipeline/schema.js';
 import { METRICS } from '../../src/validate/thresholds.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
@@ -25,7 +25,7 @@ function keysOf(spec: Spec, out: Set<string>): Set<string> {
 
 describe('docs/pipelines.md', () => {
   it('describes every key of a pipeline file', () => {
-    const keys = keysOf(pipelineSchema([], []), new Set(['chain', 'to']));
+    const keys = keysOf(PRESET_VARIANT_SPEC, keysOf(pipelineSchema([], []), new Set(['chain', 'to'])));
     expect(keys.size).toBeGreaterThan(20);
     for (const key of keys) expect(doc, key).toContain(`\`${key}\``);
   });
@@ -35,11 +35,15 @@ describe('docs/pipelines.md', () => {
   });
 
   it('describes every flag of onnxpress run', () => {
-    const options = (runCommand(builtInConversions()).builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+    const options = (
+      runCommand(builtInConversions()).builder(yargs([])) as unknown as {
+        getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
+      }
+    ).getOptions();
     const aliases = new Set(Object.values(options.alias).flat());
     const flags = Object.keys(options.key).filter((k) => !['help', 'version', 'pipeline'].includes(k) && !aliases.has(k));
     expect(doc).toContain('`--jobs N`, `-j N`');
-    expect(flags.sort()).toEqual(['force', 'jobs', 'json', 'only', 'shard', 'timeout']);
+    expect(flags.sort()).toEqual(['force', 'jobs', 'json', 'only', 'report', 'shard', 'timeout']);
     for (const flag of flags) expect(doc, flag).toContain(`\`--${flag}`);
   });
 });

@@ -15,7 +15,11 @@ export { tempDir } from '../helpers/temp.js';
 export function writeTinyModel(file: string, seed = 1): string {
   const b = new ModelBuilder({ opset: 17 });
   const x = b.input('x', DataType.FLOAT, ['n', 8]);
-  const w = b.initializer('w', Float32Array.from({ length: 64 }, (_v, i) => Math.sin((i + 1) * seed)), [8, 8]);
+  const w = b.initializer(
+    'w',
+    Float32Array.from({ length: 64 }, (_v, i) => Math.sin((i + 1) * seed)),
+    [8, 8],
+  );
   b.output(b.node('MatMul', [x, w]), DataType.FLOAT, ['n', 8]);
   mkdirSync(path.dirname(file), { recursive: true });
   saveModel(b.build(), file);

@@ -192,9 +192,16 @@ validate:
     expect(find('q', 'accuracy-drop')).toMatchObject({ limit: 0.01, source: 'default' });
     expect(find('h', 'cosine')).toMatchObject({ limit: 0.9, source: 'user' });
     expect(find('h', 'top1')).toMatchObject({ limit: 0.99, source: 'default' });
-    expect(model!.variants.find((v) => v.name === 'c')!.thresholds.map((t) => t.metric).sort()).toEqual(['cosine', 'nan']);
+    expect(
+      model!.variants
+        .find((v) => v.name === 'c')!
+        .thresholds.map((t) => t.metric)
+        .sort(),
+    ).toEqual(['cosine', 'nan']);
 
-    const noDefaults = pipeline(`models: [../a.onnx]\nvariants: { q: int8 }\nvalidate: { defaultThresholds: false, thresholds: { q: { cosine: 0.5 } } }\n`);
+    const noDefaults = pipeline(
+      `models: [../a.onnx]\nvariants: { q: int8 }\nvalidate: { defaultThresholds: false, thresholds: { q: { cosine: 0.5 } } }\n`,
+    );
     expect(planPipeline(noDefaults).models[0]!.variants[0]!.thresholds).toEqual([{ metric: 'cosine', limit: 0.5, direction: 'min', source: 'user' }]);
   });
 });

@@ -69,7 +69,14 @@ report: { title: isolation }
         // 'none' is lossless: the variant file is the original, byte for byte.
         expect(readFileSync(e.output!)).toEqual(readFileSync(path.join(root, `models/${model}/model.onnx`)));
         expect(e.outputBytes).toBe(statSync(e.output!).size);
-        expect(e.conversion).toEqual(variant === 'copy' ? [{ kind: 'none', modified: false }] : [{ kind: 'none', modified: false }, { kind: 'none', modified: false }]);
+        expect(e.conversion).toEqual(
+          variant === 'copy'
+            ? [{ kind: 'none', modified: false }]
+            : [
+                { kind: 'none', modified: false },
+                { kind: 'none', modified: false },
+              ],
+        );
       }
     }
   });
@@ -205,7 +212,11 @@ describe('a worker that cannot start', () => {
       output: path.join(root, `${name}.onnx`),
       options: {} as never,
     });
-    await runWorkerTask({ model: 'm', input: 'm.onnx', variants: [variant('x'), variant('y')] }, { stage: () => {}, entry: (e) => entries.push(e) }, { workerEntry: path.join(root, 'missing.js') });
+    await runWorkerTask(
+      { model: 'm', input: 'm.onnx', variants: [variant('x'), variant('y')] },
+      { stage: () => {}, entry: (e) => entries.push(e) },
+      { workerEntry: path.join(root, 'missing.js') },
+    );
     expect(entries.map((e) => [e.variant, e.status, e.error!.stage, e.cacheable])).toEqual([
       ['x', 'error', 'worker', false],
       ['y', 'error', 'worker', false],
@@ -221,7 +232,10 @@ describe('a variant past the timeout', () => {
     mkdirSync(path.join(root, 'models/hang'), { recursive: true });
     writeHangingModel(path.join(root, 'models/hang'));
     // The pipeline's own timeout (600 s) would let the run hang for ten minutes: --timeout overrides it.
-    const file = writeFile(path.join(root, 'pipeline.yaml'), `models: ['models/*/*.onnx']\nvariants: { copy: none }\nvalidate: { latency: false }\ntimeout: 600\n`);
+    const file = writeFile(
+      path.join(root, 'pipeline.yaml'),
+      `models: ['models/*/*.onnx']\nvariants: { copy: none }\nvalidate: { latency: false }\ntimeout: 600\n`,
+    );
     const marker = `ONNXPRESS_TIMEOUT_TEST=${process.pid}-${Date.now()}`;
     const [name, value] = marker.split('=') as [string, string];
     const r = await runCli(['run', file, '--timeout', '6', '--jobs', '2', '--json'], { env: { [name]: value } });

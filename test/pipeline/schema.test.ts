@@ -200,7 +200,6 @@ describe('a valid pipeline is normalized', () => {
       defaultThresholds: true,
       kind: config.variants[0]!.kind,
       latency: true,
-      iterations: 50,
       warmup: 5,
       threads: 2,
       interOpThreads: 1,
@@ -247,7 +246,9 @@ report: { dir: reports, formats: [md, md, html] }
     expect(both.kind).toBe('other');
     expect(config.variants.find((v) => v.name === 'copy')!.kind).toBe('other');
     expect(both.validate).toMatchObject({ latency: false, seed: 7, kind: 'other' });
-    expect(config.variants.find((v) => v.name === 'copy')!.validate.thresholds).toEqual([{ metric: 'nan', limit: 0, direction: 'max', source: 'user' }]);
+    expect(config.variants.find((v) => v.name === 'copy')!.validate.thresholds).toEqual([
+      { metric: 'nan', limit: 0, direction: 'max', source: 'user' },
+    ]);
     // A variant's own thresholds after those of '*'.
     expect(both.validate.thresholds).toEqual([
       { metric: 'nan', limit: 0, direction: 'max', source: 'user' },

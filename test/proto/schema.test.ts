@@ -11,6 +11,7 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { AttrType } from '../../src/ir/attribute.js';
 import { DataType } from '../../src/ir/dtypes.js';
+import type { MessageName } from '../../src/proto/messages.js';
 import { type FieldDef, MESSAGES } from '../../src/proto/schema.js';
 
 const PROTO_FILE = path.join(import.meta.dirname, 'onnx', 'onnx-ml.proto');
@@ -135,5 +136,43 @@ describe("the IR's enums against onnx-ml.proto", () => {
 
   it('AttrType is AttributeProto.AttributeType', () => {
     expect(enumEntries(AttrType)).toEqual(protoEnumEntries('onnx.AttributeProto.AttributeType'));
+  });
+});
+
+/** The messages src/proto/messages.ts types: the compiler holds this list to exactly its MessageName. */
+const TYPED_MESSAGES: Record<MessageName, true> = {
+  ModelProto: true,
+  DeviceConfigurationProto: true,
+  StringStringEntryProto: true,
+  OperatorSetIdProto: true,
+  TrainingInfoProto: true,
+  GraphProto: true,
+  TensorAnnotation: true,
+  NodeProto: true,
+  NodeDeviceConfigurationProto: true,
+  ShardingSpecProto: true,
+  IntIntListEntryProto: true,
+  ShardedDimProto: true,
+  SimpleShardedDimProto: true,
+  AttributeProto: true,
+  ValueInfoProto: true,
+  TensorProto: true,
+  'TensorProto.Segment': true,
+  SparseTensorProto: true,
+  TensorShapeProto: true,
+  'TensorShapeProto.Dimension': true,
+  TypeProto: true,
+  'TypeProto.Tensor': true,
+  'TypeProto.Sequence': true,
+  'TypeProto.Map': true,
+  'TypeProto.Optional': true,
+  'TypeProto.SparseTensor': true,
+  'TypeProto.Opaque': true,
+  FunctionProto: true,
+};
+
+describe('src/proto/messages.ts against src/proto/schema.ts', () => {
+  it('types every message of the schema, and no other', () => {
+    expect(Object.keys(TYPED_MESSAGES).sort()).toEqual([...MESSAGES.keys()].sort());
   });
 });

@@ -75,7 +75,11 @@ describe('compareReports', () => {
 
   it('matches summary entries by model and variant and reports runs that now error', () => {
     const before = sampleSummary();
-    const entries: SummaryInput[] = before.entries.map((e) => ({ model: e.model, variant: e.variant, ...(e.result ? { result: e.result } : { error: e.error! }) }));
+    const entries: SummaryInput[] = before.entries.map((e) => ({
+      model: e.model,
+      variant: e.variant,
+      ...(e.result ? { result: e.result } : { error: e.error! }),
+    }));
     const after = buildSummary([
       { ...entries[1]!, result: slower(entries[1]!.result!, 1.5) }, // reordered, slower
       { model: entries[0]!.model, variant: entries[0]!.variant, error: 'crashed' },

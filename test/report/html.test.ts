@@ -32,12 +32,7 @@ describe('report.html', () => {
 
   it('draws well-formed SVG charts for size, outputs and latency', () => {
     const charts = svgs(single).map(parseXml);
-    expect(charts.map((c) => c.attributes.class)).toEqual([
-      'chart size-chart',
-      'chart error-chart',
-      'chart latency-chart',
-      'chart ratio-chart',
-    ]);
+    expect(charts.map((c) => c.attributes.class)).toEqual(['chart size-chart', 'chart error-chart', 'chart latency-chart', 'chart ratio-chart']);
     const [size, error, latency, ratio] = charts;
     expect(findAll(size!, 'rect').filter((r) => r.attributes.class === 'bar').length).toBeGreaterThanOrEqual(4);
     expect(findAll(error!, 'rect').filter((r) => r.attributes.class === 'bar')).toHaveLength(2);
@@ -66,6 +61,10 @@ describe('report.html', () => {
     const overview = parseXml(summary.match(/<table class="overview">[\s\S]*?<\/table>/)![0]);
     expect(findAll(overview, 'tr')).toHaveLength(5);
     expect(summary).toContain('class="error-box"');
-    expect(svgs(summary).map((s) => parseXml(s).attributes.class).slice(0, 2)).toEqual(['chart ratio-rows-chart', 'chart ratio-rows-chart']);
+    expect(
+      svgs(summary)
+        .map((s) => parseXml(s).attributes.class)
+        .slice(0, 2),
+    ).toEqual(['chart ratio-rows-chart', 'chart ratio-rows-chart']);
   });
 });

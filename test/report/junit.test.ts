@@ -32,7 +32,7 @@ describe('junit.xml', () => {
     expect(failures[0]!.text).toContain('actual:');
     const [suite] = findAll(root, 'testsuite');
     expect(suite!.attributes.failures).toBe(String(failed.length));
-    const props = Object.fromEntries(findAll(root, 'property').map((p) => [p.attributes.name, p.attributes.value]));
+    const props = Object.fromEntries(findAll(root, 'property').map((p) => [p.attributes.name!, p.attributes.value] as const));
     expect(props).toMatchObject({ executionProvider: 'cpu', intraOpNumThreads: '2', kind: 'int8' });
   });
 

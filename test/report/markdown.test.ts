@@ -61,7 +61,9 @@ describe('report.md', () => {
   it('lists one row per model and variant in a summary, with errors and failed checks', () => {
     const md = renderMarkdown(sampleSummary());
     expect(md).toMatch(/^### ⚠️ Pipeline &lt;demo&gt; &amp; "friends": 1 passed, 2 failed, 1 error$/m);
-    const rows = tables(md).flat().filter((r) => !r.every((c) => /^:?-+:?$/.test(c.trim())));
+    const rows = tables(md)
+      .flat()
+      .filter((r) => !r.every((c) => /^:?-+:?$/.test(c.trim())));
     expect(rows).toHaveLength(5); // header + 4 entries
     expect(md).toContain('| bert\\_tiny | int8 | ⚠️ ERROR |');
     expect(md).toContain('session failed: &lt;invalid&gt; &amp; "broken"');

@@ -64,7 +64,11 @@ export function sampleRun(options: SampleOptions = {}): ValidationRun {
       cpuModel: 'Test CPU <fast> & "cool"',
       cpuCount: 2,
     },
-    inputs: { source: 'test-data', description: 'corpus/models/digits_cnn/test_data_set_0', tensors: [{ name: 'pixels', dims: [360, 1, 8, 8], type: 'float32' }] },
+    inputs: {
+      source: 'test-data',
+      description: 'corpus/models/digits_cnn/test_data_set_0',
+      tensors: [{ name: 'pixels', dims: [360, 1, 8, 8], type: 'float32' }],
+    },
     baseline: {
       name,
       path: `/models/${name}`,
@@ -90,13 +94,30 @@ export function sampleRun(options: SampleOptions = {}): ValidationRun {
       session: { createMs: 30.25, peakRssBytes: 90_000_000, rssBeforeLoadBytes: 60_000_000 },
     },
     outputs: [
-      { name: 'logits', dims: [360, 10], baselineType: 'float32', candidateType: 'float32', metrics: metrics({ cosine: options.cosine ?? 0.999984 }) },
+      {
+        name: 'logits',
+        dims: [360, 10],
+        baselineType: 'float32',
+        candidateType: 'float32',
+        metrics: metrics({ cosine: options.cosine ?? 0.999984 }),
+      },
       {
         name: 'hidden <h>',
         dims: [360, 4],
         baselineType: 'float32',
         candidateType: 'float32',
-        metrics: metrics({ elements: 1440, compared: 1440, top5: undefined, rows: 360, snrDb: Infinity, maxAbs: 0, meanAbs: 0, rmse: 0, maxRel: 0, cosine: 1 }),
+        metrics: metrics({
+          elements: 1440,
+          compared: 1440,
+          top5: undefined,
+          rows: 360,
+          snrDb: Infinity,
+          maxAbs: 0,
+          meanAbs: 0,
+          rmse: 0,
+          maxRel: 0,
+          cosine: 1,
+        }),
       },
     ],
     accuracy: {

@@ -224,7 +224,9 @@ describe('a worker that crashes or hangs', () => {
     expect(error).toBeInstanceOf(OnnxpressError);
     expect((error as OnnxpressError).code).toBe('E_RUNTIME');
     expect((error as OnnxpressError).file).toBe(path);
-    expect((error as Error).message).toMatch(/int4\.onnx: ONNX Runtime crashed while measuring the outputs of the quantized model: its process was killed by SIGABRT/);
+    expect((error as Error).message).toMatch(
+      /int4\.onnx: ONNX Runtime crashed while measuring the outputs of the quantized model: its process was killed by SIGABRT/,
+    );
   });
 
   it('a session still running at the deadline is killed: E_TIMEOUT naming the model', async () => {
@@ -240,7 +242,9 @@ describe('a worker that crashes or hangs', () => {
     );
     expect(error).toBeInstanceOf(OnnxpressError);
     expect((error as OnnxpressError).code).toBe('E_TIMEOUT');
-    expect((error as Error).message).toMatch(/hang\.onnx: ONNX Runtime was still measuring the outputs of the looping model when the 1 s timeout ran out/);
+    expect((error as Error).message).toMatch(
+      /hang\.onnx: ONNX Runtime was still measuring the outputs of the looping model when the 1 s timeout ran out/,
+    );
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
@@ -249,7 +253,9 @@ describe('a worker that crashes or hangs', () => {
     const dir = tempDir();
     const worker = session('looping', path, { at: Date.now() + 3000, seconds: 3 });
     await worker.load({ modelPath: path, ...CPU }, writeSamples(dir, [new Map([['x', tensorOf('x', new Float32Array(4), [4])]])]));
-    await expect(worker.time(0)).rejects.toThrow(/hang\.onnx: ONNX Runtime was still running sample 0 of the looping model when the 3 s timeout ran out/);
+    await expect(worker.time(0)).rejects.toThrow(
+      /hang\.onnx: ONNX Runtime was still running sample 0 of the looping model when the 3 s timeout ran out/,
+    );
     const after = await worker.measure(['y']).then(
       () => undefined,
       (e: unknown) => e,

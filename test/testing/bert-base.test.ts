@@ -78,11 +78,17 @@ function referenceLogits(model: Model, cfg: typeof SMALL, ids: number[][], mask:
         }
       }
       const attended = linear(context, w(`${p}.attention.output.dense.weight`), w(`${p}.attention.output.dense.bias`), H, H);
-      x = layerNorm(attended.map((r, t) => r.map((val, i) => val + x[t]![i]!)), `${p}.attention.output.LayerNorm`);
+      x = layerNorm(
+        attended.map((r, t) => r.map((val, i) => val + x[t]![i]!)),
+        `${p}.attention.output.LayerNorm`,
+      );
       const up = linear(x, w(`${p}.intermediate.dense.weight`), w(`${p}.intermediate.dense.bias`), H, I);
       const gelu = up.map((r) => r.map((u) => 0.5 * u * (1 + erf(u / Math.SQRT2))));
       const down = linear(gelu, w(`${p}.output.dense.weight`), w(`${p}.output.dense.bias`), I, H);
-      x = layerNorm(down.map((r, t) => r.map((val, i) => val + x[t]![i]!)), `${p}.output.LayerNorm`);
+      x = layerNorm(
+        down.map((r, t) => r.map((val, i) => val + x[t]![i]!)),
+        `${p}.output.LayerNorm`,
+      );
     }
     // Gemm weights are [out, in].
     const gemm = (row: number[], W: Float32Array, bias: Float32Array, inSize: number, outSize: number): number[] =>

@@ -37,9 +37,21 @@ function writeTestData(sets: number): string {
   for (let n = 0; n < sets; n++) {
     const dir = join(root, `test_data_set_${n}`);
     mkdirSync(dir);
-    writeTensorPb(join(dir, 'input_0.pb'), 'ids', DataType.INT64, [1, 4], BigInt64Array.from([0, 1, 2, 3], (i) => BigInt(n + i)));
+    writeTensorPb(
+      join(dir, 'input_0.pb'),
+      'ids',
+      DataType.INT64,
+      [1, 4],
+      BigInt64Array.from([0, 1, 2, 3], (i) => BigInt(n + i)),
+    );
     // input_1 has no name: it is matched by position.
-    writeTensorPb(join(dir, 'input_1.pb'), undefined, DataType.FLOAT, [1, 2, 2], Float32Array.from([1, 2, 3, 4], (i) => n + i / 10));
+    writeTensorPb(
+      join(dir, 'input_1.pb'),
+      undefined,
+      DataType.FLOAT,
+      [1, 2, 2],
+      Float32Array.from([1, 2, 3, 4], (i) => n + i / 10),
+    );
     writeTensorPb(join(dir, 'output_0.pb'), 'y', DataType.FLOAT, [1], Float32Array.of(0));
   }
   return root;
@@ -77,7 +89,11 @@ describe('loadInputs', () => {
     expect(set.samples).toHaveLength(1);
     expect(values(set.samples[0]!.get('x')!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     writeFileSync(join(dir, 'x.npy'), readFileSync(join(dir, 'pixels.npy')));
-    expect(loadInputs([join(dir, 'whatever.pb'), join(dir, 'x.npy')], INPUTS).samples[0]!.get('x')!.dims.map(Number)).toEqual([2, 2, 2]);
+    expect(
+      loadInputs([join(dir, 'whatever.pb'), join(dir, 'x.npy')], INPUTS)
+        .samples[0]!.get('x')!
+        .dims.map(Number),
+    ).toEqual([2, 2, 2]);
   });
 
   it('reads JSON: tensor objects and nested arrays typed by the model, one sample or an array of them', () => {
@@ -86,7 +102,15 @@ describe('loadInputs', () => {
     writeFileSync(
       file,
       JSON.stringify([
-        { ids: { dims: [1, 4], dtype: 'int64', data: [1, 2, '9007199254740993', 4] }, x: [[[0.5, 1], ['NaN', -2]]] },
+        {
+          ids: { dims: [1, 4], dtype: 'int64', data: [1, 2, '9007199254740993', 4] },
+          x: [
+            [
+              [0.5, 1],
+              ['NaN', -2],
+            ],
+          ],
+        },
         { ids: [[7, 7, 7, 7]], x: { data: [1, 2, 3, 4], dims: [1, 2, 2] } },
       ]),
     );
@@ -117,7 +141,10 @@ describe('loadInputs', () => {
       /input 'ids' is int32 but the model expects int64/,
     );
     expectInputError(() => loadInputs([json('rank', { ids: [1, 2, 3, 4], x })], INPUTS), /input 'ids' has rank 1 .* expects rank 2 \[batch, 4\]/);
-    expectInputError(() => loadInputs([json('size', { ids: [[1, 2, 3]], x })], INPUTS), /input 'ids' has shape \[1, 3\] but the model expects \[batch, 4\]/);
+    expectInputError(
+      () => loadInputs([json('size', { ids: [[1, 2, 3]], x })], INPUTS),
+      /input 'ids' has shape \[1, 3\] but the model expects \[batch, 4\]/,
+    );
     expectInputError(() => loadInputs([json('float', { ids: [[1, 2.5, 3, 4]], x })], INPUTS), /input 'ids': 2.5 is not an integer/);
     const npy = join(dir, 'ids.npy');
     writeFileSync(npy, npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (1, 4), }", bytesOf(Int32Array.of(1, 2, 3, 4))));
@@ -139,8 +166,14 @@ describe('loadInputs', () => {
     expect([...float16ToFloat32(x.toTypedArray() as Uint16Array)]).toEqual([0.0999755859375, 0.199951171875, 0.300048828125, 0.39990234375]);
     expect(feed.samples[0]!.get('ids')).toBe(set.samples[0]!.get('ids'));
     expect(feed.notes.join(' ')).toMatch(/'x' was converted from float32 to float16/);
-    expectInputError(() => adaptForCandidate(set.samples, INPUTS, [{ ...INPUTS[0]!, dataType: DataType.INT32 }, INPUTS[1]!]), /'ids' is int64 in the baseline but int32/);
-    expectInputError(() => adaptForCandidate(set.samples, INPUTS, [...INPUTS, { name: 'z', dataType: DataType.FLOAT, dims: [1] }]), /needs input 'z'/);
+    expectInputError(
+      () => adaptForCandidate(set.samples, INPUTS, [{ ...INPUTS[0]!, dataType: DataType.INT32 }, INPUTS[1]!]),
+      /'ids' is int64 in the baseline but int32/,
+    );
+    expectInputError(
+      () => adaptForCandidate(set.samples, INPUTS, [...INPUTS, { name: 'z', dataType: DataType.FLOAT, dims: [1] }]),
+      /needs input 'z'/,
+    );
   });
 });
 

@@ -22,8 +22,14 @@ function reference(b: number[], c: number[], last: number, relFloor = 1e-6) {
     const rb = ranked(b, r);
     const rc = ranked(c, r);
     if (rb[0] === rc[0]) top1++;
-    const setB = rb.slice(0, 5).sort((x, y) => x - y).join(',');
-    const setC = rc.slice(0, 5).sort((x, y) => x - y).join(',');
+    const setB = rb
+      .slice(0, 5)
+      .sort((x, y) => x - y)
+      .join(',');
+    const setC = rc
+      .slice(0, 5)
+      .sort((x, y) => x - y)
+      .join(',');
     if (setB === setC) top5++;
   }
   return {
@@ -171,10 +177,18 @@ describe('compareOutputs against an independent implementation on random data', 
 describe('accuracy', () => {
   it('counts argmax hits per row, ignoring negative labels', () => {
     const logits = new Float32Array([
-      0.1, 0.9, 0.0, // row 0 -> 1
-      0.7, 0.2, 0.1, // row 1 -> 0
-      0.3, 0.3, 0.4, // row 2 -> 2
-      0.5, 0.5, 0.0, // row 3 -> 0 (tie: first)
+      0.1,
+      0.9,
+      0.0, // row 0 -> 1
+      0.7,
+      0.2,
+      0.1, // row 1 -> 0
+      0.3,
+      0.3,
+      0.4, // row 2 -> 2
+      0.5,
+      0.5,
+      0.0, // row 3 -> 0 (tie: first)
     ]);
     expect(accuracy(logits, [4, 3], new Int32Array([1, 0, 1, 0]))).toEqual({ correct: 3, count: 4, accuracy: 0.75 });
     expect(accuracy(logits, [2, 2, 3], new BigInt64Array([1n, -100n, 2n, 1n]))).toEqual({ correct: 2, count: 3, accuracy: 2 / 3 });

@@ -114,7 +114,12 @@ describe('the definition', () => {
     const normalized = normalizeValidateOptions(MODELS, { baseDir: '/base' });
     // Only options that are neither required nor defaulted can be absent.
     const absent = entries.filter(([, def]) => def.default === undefined && !def.required).map(([name]) => name);
-    expect(Object.keys(normalized).sort()).toEqual(entries.map(([name]) => name).filter((n) => !absent.includes(n)).sort());
+    expect(Object.keys(normalized).sort()).toEqual(
+      entries
+        .map(([name]) => name)
+        .filter((n) => !absent.includes(n))
+        .sort(),
+    );
     expect(normalized).toMatchObject({
       baseline: '/base/a.onnx',
       candidate: '/base/b.onnx',
@@ -126,7 +131,6 @@ describe('the definition', () => {
       thresholds: [],
       defaultThresholds: true,
       latency: false,
-      iterations: 50,
       warmup: 5,
       threads: 2,
       interOpThreads: 1,
@@ -134,7 +138,8 @@ describe('the definition', () => {
       providers: ['cpu'],
       bootstrap: { resamples: 2000, seed: 1, confidence: 0.95 },
     } satisfies NormalizedValidateOptions);
-    expect(absent.sort()).toEqual(['kind', 'labels', 'labelsOutput', 'samples', 'timeout']);
+    // iterations: absent means 50 rounds, or more for a model faster than 1 ms a round (decided while timing).
+    expect(absent.sort()).toEqual(['iterations', 'kind', 'labels', 'labelsOutput', 'samples', 'timeout']);
   });
 });
 
@@ -224,8 +229,11 @@ describe('normalizeValidateOptions', () => {
     const nested = normalizeValidateOptions({ ...MODELS, latency: { warmup: 2, iterations: 7 } });
     expect(nested).toMatchObject({ latency: true, warmup: 2, iterations: 7 });
     expect(normalizeValidateOptions({ ...MODELS, latency: true, warmup: 2, iterations: 7 })).toEqual(nested);
-    expect(normalizeValidateOptions({ ...MODELS, latency: {} })).toMatchObject({ latency: true, warmup: 5, iterations: 50 });
-    expect(() => normalizeValidateOptions({ ...MODELS, latency: { iterations: 7 }, iterations: 8 })).toThrow(/latency\.iterations is 7 but iterations is 8/);
+    expect(normalizeValidateOptions({ ...MODELS, latency: {} })).toMatchObject({ latency: true, warmup: 5 });
+    expect(normalizeValidateOptions({ ...MODELS, latency: {} }).iterations).toBeUndefined();
+    expect(() => normalizeValidateOptions({ ...MODELS, latency: { iterations: 7 }, iterations: 8 })).toThrow(
+      /latency\.iterations is 7 but iterations is 8/,
+    );
   });
 
   it('reports unknown options once, in one warning, and ignores them', () => {
@@ -233,11 +241,12 @@ describe('normalizeValidateOptions', () => {
     const options = normalizeValidateOptions({ ...MODELS, iteratons: 3, latency: { rounds: 2 } } as unknown as RawValidateOptions);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toMatch(/^unknown validate options ignored: iteratons, latency\.rounds \(known: baseline, /);
-    expect(options).toMatchObject({ latency: true, iterations: 50 });
+    expect(options).toMatchObject({ latency: true });
+    expect(options.iterations).toBeUndefined();
   });
 
   it('names a wrong option as the caller spells it', () => {
-    const wrong = (input: Partial<RawValidateOptions>, surface?: 'cli') => () => normalizeValidateOptions({ ...MODELS, ...input } as RawValidateOptions, { surface });
+    const wrong = (input: Partial<RawValidateOptions>, surface?: 'cli') => () => normalizeValidateOptions({ ...MODELS, ...input }, { surface });
     expect(wrong({ threads: 0 })).toThrow(/^threads must be a positive integer, got 0$/);
     expect(wrong({ threads: 0 }, 'cli')).toThrow(/^--threads must be a positive integer, got 0$/);
     expect(wrong({ interOpThreads: 1.5 })).toThrow(/^inter-op threads must be a positive integer, got 1.5$/);
@@ -251,7 +260,10 @@ describe('normalizeValidateOptions', () => {
   });
 
   it('keeps the NAME= of an input file, and reads dims and thresholds in each of their forms', () => {
-    const options = normalizeValidateOptions({ ...MODELS, inputs: ['ids=x.npy', 'data'], dims: 'batch=2, seq=8', thresholds: { cosine: 0.99, 'accuracy-drop': '1%' } }, { baseDir: '/b' });
+    const options = normalizeValidateOptions(
+      { ...MODELS, inputs: ['ids=x.npy', 'data'], dims: 'batch=2, seq=8', thresholds: { cosine: 0.99, 'accuracy-drop': '1%' } },
+      { baseDir: '/b' },
+    );
     expect(options.inputs).toEqual(['ids=/b/x.npy', '/b/data']);
     expect(options.dims).toEqual({ batch: 2, seq: 8 });
     expect(options.thresholds.map((t) => [t.metric, t.limit])).toEqual([

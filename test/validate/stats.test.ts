@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bootstrapMedian,
-  mean,
-  median,
-  pairwiseRatios,
-  percentile,
-  seededRandom,
-  stdev,
-  summarizeLatency,
-} from '../../src/validate/stats.js';
+import { bootstrapMedian, mean, median, pairwiseRatios, percentile, seededRandom, stdev, summarizeLatency } from '../../src/validate/stats.js';
 
 describe('percentile (linear interpolation between closest ranks)', () => {
   it('matches hand-computed ranks', () => {

@@ -69,7 +69,9 @@ describe('synthesizeInputs', () => {
     const t = synthesizeInputs(model, { dims: { batch: 2, seq: 5 } }).samples[0]!;
     expect(t.get('input_ids')!.dims).toEqual([2, 5]);
     expect(t.get('attention_mask')!.dims).toEqual([2, 5]);
-    expect([defaultDimValue('batch_size'), defaultDimValue('sequence_length'), defaultDimValue('src'), defaultDimValue('channels')]).toEqual([1, 16, 16, 1]);
+    expect([defaultDimValue('batch_size'), defaultDimValue('sequence_length'), defaultDimValue('src'), defaultDimValue('channels')]).toEqual([
+      1, 16, 16, 1,
+    ]);
     expectError(() => synthesizeInputs(model, { dims: { sq: 3 } }), 'E_USAGE', /no input of the model has a dim named 'sq'.*batch, seq/);
   });
 

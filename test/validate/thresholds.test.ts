@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_THRESHOLDS,
-  evaluateThresholds,
-  parseThreshold,
-  parseThresholds,
-  resolveThresholds,
-} from '../../src/validate/thresholds.js';
+import { DEFAULT_THRESHOLDS, evaluateThresholds, parseThreshold, parseThresholds, resolveThresholds } from '../../src/validate/thresholds.js';
 import type { OutputComparison, OutputMetrics } from '../../src/validate/types.js';
 
 function output(name: string, m: Partial<OutputMetrics>): OutputComparison {
@@ -85,7 +79,13 @@ describe('evaluateThresholds', () => {
 
   it('checks run-level metrics and skips what was not measured', () => {
     const latency = { ratio: { median: 1.2, ci: [1.1, 1.3] as [number, number] } };
-    const accuracy = { output: 'logits', labels: 'l.pb', baseline: { correct: 9, count: 10, accuracy: 0.9 }, candidate: { correct: 8, count: 10, accuracy: 0.8 }, drop: 0.1 };
+    const accuracy = {
+      output: 'logits',
+      labels: 'l.pb',
+      baseline: { correct: 9, count: 10, accuracy: 0.9 },
+      candidate: { correct: 8, count: 10, accuracy: 0.8 },
+      drop: 0.1,
+    };
     const checks = evaluateThresholds(parseThresholds(['latency-ratio=1.0', 'accuracy-drop=0.005', 'top5=0.9', 'snr@nope=10']), {
       outputs,
       accuracy,

@@ -28,7 +28,9 @@ describe('a candidate that crashes onnxruntime', () => {
     expect(error).toBeInstanceOf(OnnxpressError);
     expect((error as OnnxpressError).code).toBe('E_RUNTIME');
     expect((error as Error).message).toContain(candidate);
-    expect((error as Error).message).toMatch(/crashed while running sample 0 of the candidate model: its process was killed by SIGABRT.*'y' \(int4\)/);
+    expect((error as Error).message).toMatch(
+      /crashed while running sample 0 of the candidate model: its process was killed by SIGABRT.*'y' \(int4\)/,
+    );
   });
 
   it('the CLI exits 2 with that message', async () => {
@@ -49,7 +51,9 @@ describe('a model that never finishes', () => {
       (e: unknown) => e,
     );
     expect((error as OnnxpressError).code).toBe('E_TIMEOUT');
-    expect((error as Error).message).toMatch(/hang\.onnx: ONNX Runtime was still running sample 0 of the (baseline|candidate) model when the 1 s timeout ran out/);
+    expect((error as Error).message).toMatch(
+      /hang\.onnx: ONNX Runtime was still running sample 0 of the (baseline|candidate) model when the 1 s timeout ran out/,
+    );
     await expect(validate({ baseline: hang, candidate: hang, timeout: 0 })).rejects.toThrow(/timeout 0: expected a number of seconds above 0/);
   });
 
@@ -58,14 +62,27 @@ describe('a model that never finishes', () => {
     const r = await runCli(['validate', '--baseline', hang, '--candidate', hang, '--timeout', '1']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^onnxpress: .*hang\.onnx: ONNX Runtime was still running sample 0 of the (baseline|candidate) model when the 1 s timeout ran out/);
+    expect(r.stderr).toMatch(
+      /^onnxpress: .*hang\.onnx: ONNX Runtime was still running sample 0 of the (baseline|candidate) model when the 1 s timeout ran out/,
+    );
   });
 });
 
 describe.skipIf(!HAVE_CORPUS)('onnxpress validate on corpus models', () => {
   it('--json prints nothing but the result, and it passes (exit 0) for onnxruntime int8 digits_cnn with labels', async () => {
     const dir = join(MODELS, 'digits_cnn');
-    const r = await runCli(['validate', '--baseline', model('digits_cnn'), '--candidate', model('digits_cnn', 'ort/int8.onnx'), '--inputs', dir, '--labels', join(dir, 'labels.pb'), '--json']);
+    const r = await runCli([
+      'validate',
+      '--baseline',
+      model('digits_cnn'),
+      '--candidate',
+      model('digits_cnn', 'ort/int8.onnx'),
+      '--inputs',
+      dir,
+      '--labels',
+      join(dir, 'labels.pb'),
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const result = parseResult(r.stdout);
@@ -86,8 +103,19 @@ describe.skipIf(!HAVE_CORPUS)('onnxpress validate on corpus models', () => {
 
   it('--latency reports p50/p90/p99 of both models and a confidence interval of their ratio', async () => {
     const r = await runCli([
-      'validate', '--baseline', model('digits_cnn'), '--candidate', model('digits_cnn', 'ort/fp16.onnx'),
-      '--latency', '--iterations', '12', '--warmup', '2', '--threads', '1', '--json',
+      'validate',
+      '--baseline',
+      model('digits_cnn'),
+      '--candidate',
+      model('digits_cnn', 'ort/fp16.onnx'),
+      '--latency',
+      '--iterations',
+      '12',
+      '--warmup',
+      '2',
+      '--threads',
+      '1',
+      '--json',
     ]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
@@ -113,14 +141,36 @@ describe.skipIf(!HAVE_CORPUS)('onnxpress validate on corpus models', () => {
   it('a candidate with one MatMul weight scaled by 10 fails (exit 1) naming the drifted output; report compare flags it', async () => {
     const good = mkdtempSync(join(tmpdir(), 'onnxpress-report-'));
     const bad = mkdtempSync(join(tmpdir(), 'onnxpress-report-'));
-    const ok = await runCli(['validate', '--baseline', model('vit_tiny'), '--candidate', model('vit_tiny', 'ort/int8.onnx'), '--report', good, '--format', 'json,md']);
+    const ok = await runCli([
+      'validate',
+      '--baseline',
+      model('vit_tiny'),
+      '--candidate',
+      model('vit_tiny', 'ort/int8.onnx'),
+      '--report',
+      good,
+      '--format',
+      'json,md',
+    ]);
     expect(ok.exitCode).toBe(0);
     expect(readdirSync(good).sort()).toEqual(['report.json', 'report.md']);
     expect(ok.stdout).toContain(join(good, 'report.json'));
 
     const damaged = scaledMatMulWeight(model('vit_tiny'));
     const worse = await runCli([
-      'validate', '--baseline', model('vit_tiny'), '--candidate', damaged.path, '--kind', 'int8', '--threshold', 'cosine=0.999', '--report', bad, '--format', 'json',
+      'validate',
+      '--baseline',
+      model('vit_tiny'),
+      '--candidate',
+      damaged.path,
+      '--kind',
+      'int8',
+      '--threshold',
+      'cosine=0.999',
+      '--report',
+      bad,
+      '--format',
+      'json',
     ]);
     expect(worse.exitCode).toBe(1);
     expect(worse.stdout).toMatch(/^FAIL/);
@@ -138,13 +188,37 @@ describe.skipIf(!HAVE_CORPUS)('onnxpress validate on corpus models', () => {
   });
 
   it('says clearly when an execution provider cannot start, and rejects bad options with exit 2', async () => {
-    const cuda = await runCli(['validate', '--baseline', model('digits_cnn'), '--candidate', model('digits_cnn', 'ort/int8.onnx'), '--provider', 'cuda']);
+    const cuda = await runCli([
+      'validate',
+      '--baseline',
+      model('digits_cnn'),
+      '--candidate',
+      model('digits_cnn', 'ort/int8.onnx'),
+      '--provider',
+      'cuda',
+    ]);
     expect(cuda.exitCode).toBe(2);
     expect(cuda.stderr).toMatch(/execution provider 'cuda' failed to initialize for the baseline model/);
-    const threshold = await runCli(['validate', '--baseline', model('digits_cnn'), '--candidate', model('digits_cnn', 'ort/int8.onnx'), '--threshold', 'cosin=0.9']);
+    const threshold = await runCli([
+      'validate',
+      '--baseline',
+      model('digits_cnn'),
+      '--candidate',
+      model('digits_cnn', 'ort/int8.onnx'),
+      '--threshold',
+      'cosin=0.9',
+    ]);
     expect(threshold.exitCode).toBe(2);
     expect(threshold.stderr).toMatch(/unknown threshold metric "cosin"/);
-    const missing = await runCli(['validate', '--baseline', model('bert_tiny'), '--candidate', model('bert_tiny', 'ort/int8.onnx'), '--inputs', join(MODELS, 'digits_cnn')]);
+    const missing = await runCli([
+      'validate',
+      '--baseline',
+      model('bert_tiny'),
+      '--candidate',
+      model('bert_tiny', 'ort/int8.onnx'),
+      '--inputs',
+      join(MODELS, 'digits_cnn'),
+    ]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/no input named 'pixels'/);
   });

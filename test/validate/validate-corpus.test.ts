@@ -23,7 +23,12 @@ const sessions = new Map<string, ort.InferenceSession>();
 async function session(file: string): Promise<ort.InferenceSession> {
   let s = sessions.get(file);
   if (!s) {
-    s = await ort.InferenceSession.create(file, { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    s = await ort.InferenceSession.create(file, {
+      intraOpNumThreads: 2,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
     sessions.set(file, s);
   }
   return s;

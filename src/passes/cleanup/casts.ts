@@ -117,14 +117,14 @@ export function removeRedundantCasts(model: Model, graphs: Iterable<Graph>, opti
       }
       if (tensorElem(options.typeOf(x)) === to && drop(graph, node, x)) continue;
       let byType = seen.get(x);
-      if (!byType) seen.set(x, (byType = new Map()));
+      if (!byType) seen.set(x, (byType = new Map<DataType, Node>()));
       const twin = byType.get(to);
       if (!twin || !graph.has(twin)) byType.set(to, node);
       else if (!drop(graph, node, twin.output(0)) && drop(graph, twin, out)) byType.set(to, node);
     }
   }
   // Casts that lost their last reader above.
-  for (let again = true; again; ) {
+  for (let again = true; again;) {
     again = false;
     for (const p of touched) {
       const g = p.graph;

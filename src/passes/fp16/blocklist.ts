@@ -183,9 +183,7 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
     op: 'MeanVarianceNormalization',
     domain: ONNX,
     source: 'ort',
-    reason:
-      'No float16 kernel: ORT expands the function body, whose float32 constants clash with a float16 input, and the ' +
-      'model fails to load.',
+    reason: 'No float16 kernel: ORT expands the function body, whose float32 constants clash with a float16 input, and the ' + 'model fails to load.',
   }),
   rule({
     op: 'ScatterND',
@@ -201,8 +199,7 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
     domain: ONNX,
     whenAttribute: { name: 'reduction', oneOf: ['add', 'mul'], default: 'none' },
     source: 'ort',
-    reason:
-      'With reduction add or mul the float16 kernel loads but fails at run time. none, max and min run in float16.',
+    reason: 'With reduction add or mul the float16 kernel loads but fails at run time. none, max and min run in float16.',
   }),
 
   // ---------------------------------------------------------------- com.microsoft (ORT contrib ops)
@@ -217,9 +214,17 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
     }),
   ),
   rule({ op: 'DynamicQuantizeMatMul', domain: MS, source: 'spec', reason: 'A and b_scale are tensor(float) only.' }),
-  ...['QGemm', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QLinearConcat', 'QLinearSoftmax'].map(
-    (op) => rule({ op, domain: MS, source: 'spec', reason: SCALES_FLOAT_ONLY }),
-  ),
+  ...[
+    'QGemm',
+    'QLinearAdd',
+    'QLinearMul',
+    'QLinearSigmoid',
+    'QLinearLeakyRelu',
+    'QLinearGlobalAveragePool',
+    'QLinearAveragePool',
+    'QLinearConcat',
+    'QLinearSoftmax',
+  ].map((op) => rule({ op, domain: MS, source: 'spec', reason: SCALES_FLOAT_ONLY })),
   ...['GroupNorm', 'SkipGroupNorm'].map((op) =>
     rule({
       op,
@@ -227,7 +232,7 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
       float32Inputs: [1, 2],
       source: 'reference',
       reason:
-        'The schema lets gamma and beta be float16, but ORT\'s CUDA kernel wants them float32 (onnxruntime.transformers.float16 ' +
+        "The schema lets gamma and beta be float16, but ORT's CUDA kernel wants them float32 (onnxruntime.transformers.float16 " +
         'keeps them so). ORT 1.30 has no CPU kernel for this op at all.',
     }),
   ),
@@ -238,7 +243,7 @@ export const DEFAULT_BLOCK_RULES: readonly BlockRule[] = Object.freeze([
     domain: ML,
     source: 'spec',
     reason:
-      'Classic-ML ops: their type constraints have no float16 (float, double, integers, strings, maps) and ORT\'s kernels ' +
+      "Classic-ML ops: their type constraints have no float16 (float, double, integers, strings, maps) and ORT's kernels " +
       'for them are float32/double.',
   }),
 ]);
@@ -248,6 +253,40 @@ function ruleKey(op: string, domain: string): string {
 }
 
 const RULES_BY_KEY: ReadonlyMap<string, BlockRule> = new Map(DEFAULT_BLOCK_RULES.map((r) => [ruleKey(r.op, r.domain), r]));
+
+/** An op holding quantized weights that runs in float16 (it is on no block list). */
+export interface QuantizedWeightOp {
+  op: string;
+  domain: string;
+  /** Inputs that are multipliers of a block (or a tensor) of weights: converted, but never written as zero. */
+  scaleInputs: readonly number[];
+  /** The inputs that keep their (integer) type, for the reader. */
+  integerInputs: string;
+}
+
+/**
+ * The ops of block-quantized models (`--to q4`, onnxruntime's MatMulNBitsQuantizer, transformers.js q4 files),
+ * which take float16 (ONNX Runtime 1.30 has float16 CPU kernels for the first two; DequantizeLinear from opset 19,
+ * see its rule above): their float inputs and outputs become float16 like any node's (A, Y, the scales, a float
+ * zero point, a bias); their integer inputs keep their types by themselves (element types other than float32 are
+ * never converted). A scale is rounded to float16 but a non-zero one is never written as zero, also with
+ * --flush-subnormals (it would erase its whole block): it becomes float16's smallest subnormal, as onnxruntime's
+ * float16 converter writes every tiny value.
+ */
+export const FLOAT16_QUANTIZED_WEIGHT_OPS: readonly QuantizedWeightOp[] = Object.freeze([
+  { op: 'MatMulNBits', domain: MS, scaleInputs: [2], integerInputs: 'B (packed uint8), uint8 zero_points, g_idx' },
+  { op: 'GatherBlockQuantized', domain: MS, scaleInputs: [2], integerInputs: 'data (packed uint8 or int4), indices, zero_points' },
+  { op: 'DequantizeLinear', domain: ONNX, scaleInputs: [1], integerInputs: 'x, x_zero_point' },
+]);
+
+const SCALE_INPUTS: ReadonlyMap<string, ReadonlySet<number>> = new Map(
+  FLOAT16_QUANTIZED_WEIGHT_OPS.map((q) => [ruleKey(q.op, q.domain), new Set(q.scaleInputs)]),
+);
+
+/** Whether input `index` of an (op, domain) node is the scale of quantized weights (see FLOAT16_QUANTIZED_WEIGHT_OPS). */
+export function isScaleInput(op: string, domain: string, index: number): boolean {
+  return SCALE_INPUTS.get(ruleKey(op, domain))?.has(index) ?? false;
+}
 
 /** True when the rule keeps the whole node in float32 rather than some of its inputs/outputs. */
 export function blocksWholeNode(rule: BlockRule): boolean {

@@ -10,7 +10,7 @@ import type { Model } from '../../ir/model.js';
 import { sortTopologically } from '../../ir/toposort.js';
 import type { NameAllocator } from '../names.js';
 
-export const precisionSuffix = (elemType: number): string =>
+export const precisionSuffix = (elemType: DataType): string =>
   elemType === DataType.FLOAT16 ? 'fp16' : elemType === DataType.FLOAT ? 'fp32' : `t${elemType}`;
 
 interface Placement {

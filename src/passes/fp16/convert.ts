@@ -47,11 +47,13 @@ import { NameAllocator } from '../names.js';
 import { NodePlacer, precisionSuffix } from './casts.js';
 import { normalizeFp16Options, type Fp16Options, type NormalizedFp16Options } from './options.js';
 import { Float32Reader } from '../float32-reader.js';
-import { planBlocks, type BlockPlan } from './plan.js';
+import { isScaleInput } from './blocklist.js';
+import { planBlocks, type BlockPlan, type KeepReason } from './plan.js';
 import {
   attributeSource,
   constantFloat32Data,
   convertAttributeSource,
+  convertScaleTensorToFloat16,
   convertTensorToFloat16,
   float16TensorFrom,
   float32Data,
@@ -140,7 +142,9 @@ export function toFloat16(model: Model, options: Fp16Options = {}): Fp16Result {
   const types = inferTypes(model);
   if (!hasFloat32(types)) {
     summary.notes.push(
-      hasElemType(types, FLOAT16) ? 'the model has no float32 tensors: it is already float16; nothing changed' : 'the model has no float32 tensors; nothing changed',
+      hasElemType(types, FLOAT16)
+        ? 'the model has no float32 tensors: it is already float16; nothing changed'
+        : 'the model has no float32 tensors; nothing changed',
     );
     return { model, modified: false, summary };
   }
@@ -162,6 +166,12 @@ export function toFloat16(model: Model, options: Fp16Options = {}): Fp16Result {
 function hasElemType(types: TypeInference, elemType: DataType): boolean {
   for (const t of types.types.values()) if (containsElemType(t, elemType)) return true;
   return false;
+}
+
+/** The first `max` items, then how many more there are. */
+function listed(items: readonly string[], max: number, separator = ', '): string {
+  const more = items.length > max ? `${separator}and ${items.length - max} more (--json lists them all)` : '';
+  return items.slice(0, max).join(separator) + more;
 }
 
 function hasFloat32(types: TypeInference): boolean {
@@ -389,9 +399,13 @@ class Fp16Converter {
     this.summary.modified = this.changed;
   }
 
-  private recordCounts(name: string, counts: ConversionCounts | undefined): void {
+  /** Records what converting a tensor clamped and flushed; `source` is the constant it was made from (default: itself). */
+  private recordCounts(name: string, counts: ConversionCounts | undefined, source = name): void {
     if (!counts) return;
-    if (counts.clamped) this.summary.clamped.push({ tensor: name, count: counts.clamped });
+    if (counts.clamped) {
+      const standIn = this.plan.constants?.standIns.has(source) ?? false;
+      this.summary.clamped.push({ tensor: name, count: counts.clamped, ...(standIn ? { standIn } : {}) });
+    }
     if (counts.flushed) this.summary.flushed.push({ tensor: name, count: counts.flushed });
   }
 
@@ -406,7 +420,12 @@ class Fp16Converter {
       // A copy, not a view: the conversion below may overwrite the tensor's bytes in place.
       if (t.elementCount <= COPY_LIMIT) this.float32Copies.set(v, { data: float32Data(t).slice(), dims: t.dims });
       const before = t.byteSize;
-      this.recordCounts(v.name, convertTensorToFloat16(t, this.opts.flushSubnormals, this.reader));
+      if (v.uses().some((u) => isScaleInput(u.node.opType, u.node.domainName, u.index))) {
+        // The scales of quantized weights (MatMulNBits, GatherBlockQuantized, DequantizeLinear): never zeroed.
+        const counts = convertScaleTensorToFloat16(t, this.reader);
+        this.recordCounts(v.name, counts);
+        if (counts.lifted) this.summary.notes.push(`${counts.lifted} scale(s) of '${v.name}' below float16's range written as 2^-24, not 0`);
+      } else this.recordCounts(v.name, convertTensorToFloat16(t, this.opts.flushSubnormals, this.reader));
       this.summary.converted.initializers++;
       this.summary.converted.initializerBytes.before += before;
       this.summary.converted.initializerBytes.after += t.byteSize;
@@ -434,7 +453,7 @@ class Fp16Converter {
   private conversion(v: Value, to: TypeInfo, reader: Graph | undefined): Value {
     const elem = tensorElem(to)!;
     let byType = this.conversions.get(v);
-    if (!byType) this.conversions.set(v, (byType = new Map()));
+    if (!byType) this.conversions.set(v, (byType = new Map<DataType, Value>()));
     const cached = byType.get(elem);
     if (cached) return cached;
 
@@ -452,7 +471,7 @@ class Fp16Converter {
       made = new Value(this.names.fresh(`${v.name}_fp16`));
       const converted = float16TensorFrom(made.name, v.initializer.dims, float32Data(v.initializer), this.opts.flushSubnormals);
       made.initializer = converted.tensor;
-      this.recordCounts(made.name, converted);
+      this.recordCounts(made.name, converted, v.name);
       graph.addInitializer(made);
       this.owner.set(made, graph);
       this.summary.inserted.constantCopies++;
@@ -545,9 +564,11 @@ class Fp16Converter {
         reason,
         ...(this.plan.rules.get(node) ? { detail: this.plan.rules.get(node)!.reason } : {}),
         ...(this.autoDetails.get(node) ? { detail: this.autoDetails.get(node) } : {}),
+        ...(reason === 'unsafe-constant' ? { detail: this.plan.constants!.nodes.get(node) } : {}),
       });
     }
     this.summary.kept.nodes = kept;
+    this.noteKept(kept);
 
     const notes = this.summary.notes;
     const custom = kept.filter((k) => k.reason === 'custom-domain');
@@ -560,12 +581,61 @@ class Fp16Converter {
     }
     const uncalled = this.model.functions.filter((f) => !this.flowed.has(f.body));
     if (uncalled.length) notes.push(`functions never called, left as they are: ${uncalled.map((f) => f.name).join(', ')}`);
-    if (this.opts.keepIoNames instanceof Set) {
+    if (typeof this.opts.keepIoNames !== 'string') {
       const io = new Set([...this.main.inputs, ...this.main.outputs].map((v) => v.name));
       const missing = [...this.opts.keepIoNames].filter((n) => !io.has(n));
       if (missing.length) notes.push(`--keep-io-types: no graph input or output named ${missing.join(', ')}`);
     }
     const clamped = this.summary.clamped.reduce((n, c) => n + c.count, 0);
-    if (clamped) notes.push(`${clamped} value(s) beyond +-65504 clamped in ${this.summary.clamped.length} tensor(s)`);
+    if (clamped) {
+      const standIns = this.summary.clamped.filter((c) => c.standIn).map((c) => `'${c.tensor}'`);
+      let note = `${clamped} value(s) beyond +-65504 clamped in ${this.summary.clamped.length} tensor(s)`;
+      if (standIns.length) {
+        const which = standIns.length === this.summary.clamped.length ? 'each' : `${standIns.length} of them`;
+        note += `; ${which} stands in for infinity (an exporter's finfo(float32).min, as in attention masks), as 65504 does in float16: ${listed(standIns, 3)}`;
+      }
+      if (!this.opts.autoBlock) note += '; if outputs drift, try --auto-block --inputs DIR';
+      notes.push(note);
+    }
+  }
+
+  /** Notes on what stayed float32 and why, for the text output (the JSON has every kept node). */
+  private noteKept(kept: readonly KeptNode[]): void {
+    const notes = this.summary.notes;
+    const describe = (k: KeptNode): string => `${k.op} '${k.name ?? '(unnamed)'}'${k.detail ? `: ${k.detail}` : ''}`;
+    const guarded = kept.filter((k) => k.reason === 'unsafe-constant');
+    if (guarded.length) {
+      // Nodes kept for one reason (an epsilon's path) are listed together.
+      const byDetail = new Map<string, KeptNode[]>();
+      for (const k of guarded) byDetail.set(k.detail ?? '', [...(byDetail.get(k.detail ?? '') ?? []), k]);
+      const groups = [...byDetail].map(([detail, nodes]) => `${nodes.map((k) => `${k.op} '${k.name ?? '(unnamed)'}'`).join(', ')}: ${detail}`);
+      let note = `kept ${guarded.length} node(s) float32 because float16 cannot hold constants they compute from: ${listed(groups, 4, '; ')}`;
+      const range = [...(this.plan.constants?.range ?? [])].some((n) => this.plan.blocked.get(n) === 'unsafe-constant');
+      if (range && !this.opts.autoBlock) {
+        note += '; what they make is cast to float16 after them: if outputs drift, measure the activations with --auto-block --inputs DIR';
+      }
+      notes.push(note);
+    }
+    const auto = this.summary.autoBlock;
+    if (auto) {
+      const nodes = kept.filter((k) => k.reason === 'auto-block');
+      notes.push(
+        nodes.length
+          ? `auto-block kept ${nodes.length} node(s) float32 (values past ${auto.threshold} on the inputs measured): ${listed(nodes.map(describe), 4, '; ')}`
+          : `auto-block: none of the ${auto.measured} values measured passed ${auto.threshold}; nothing kept for it`,
+      );
+    }
+    const others: [KeepReason, string][] = [
+      ['block-list', 'by the default block list (docs/fp16-blocklist.md)'],
+      ['block-ops', 'by --block-ops'],
+      ['block-nodes', 'by --block-nodes'],
+      ['index-math', 'computing indices in float (they gain nothing from float16)'],
+    ];
+    const parts: string[] = [];
+    for (const [reason, why] of others) {
+      const nodes = kept.filter((k) => k.reason === reason);
+      if (nodes.length) parts.push(`${nodes.length} node(s) ${why}: ${[...new Set(nodes.map((k) => k.op))].join(', ')}`);
+    }
+    if (parts.length) notes.push(`also kept float32: ${parts.join('; ')}`);
   }
 }

@@ -14,6 +14,12 @@ export interface Fp16Options {
    * (index computations such as T5's position buckets); default true.
    */
   keepIndexMath?: boolean;
+  /**
+   * Keep float32 the nodes that compute from constants float16 cannot hold (values beyond +-65504, divisors and
+   * BatchNormalization variances that float16 moves, epsilons it turns into 0), with no inputs needed; default
+   * true. False gives the old behaviour: such values are clamped or rounded like any other (see constants.ts).
+   */
+  guardConstants?: boolean;
   /** Write float16-subnormal values (0 < |x| < 2^-14) of converted tensors as zero; default false (rounded, kept). */
   flushSubnormals?: boolean;
   /**
@@ -54,6 +60,7 @@ export interface NormalizedFp16Options {
   blockNodes: ReadonlySet<string>;
   defaultBlockList: boolean;
   keepIndexMath: boolean;
+  guardConstants: boolean;
   flushSubnormals: boolean;
   autoBlock: AutoBlockOptions | undefined;
 }
@@ -62,7 +69,10 @@ export interface NormalizedFp16Options {
 export function splitList(items: readonly string[] | string | undefined): string[] {
   if (items === undefined) return [];
   const list = typeof items === 'string' ? [items] : items;
-  return list.flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return list
+    .flatMap((s) => String(s).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export function normalizeFp16Options(options: Fp16Options): NormalizedFp16Options {
@@ -82,6 +92,7 @@ export function normalizeFp16Options(options: Fp16Options): NormalizedFp16Option
     blockNodes: new Set(splitList(options.blockNodes)),
     defaultBlockList: options.defaultBlockList ?? true,
     keepIndexMath: options.keepIndexMath ?? true,
+    guardConstants: options.guardConstants ?? true,
     flushSubnormals: options.flushSubnormals ?? false,
     autoBlock: options.autoBlock,
   };

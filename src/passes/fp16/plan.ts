@@ -1,9 +1,10 @@
 /**
  * Which nodes stay float32 and why: the default block list, the user's
- * --block-ops / --block-nodes, auto-block findings, and unknown custom-domain
- * ops. Keeping a node float32 keeps everything nested in it (subgraphs) and,
- * for a call to a model-local function, the function body and so every other
- * call of it: one body cannot serve both precisions.
+ * --block-ops / --block-nodes, auto-block findings, unknown custom-domain
+ * ops, and nodes that compute from constants float16 cannot hold
+ * (constants.ts). Keeping a node float32 keeps everything nested in it
+ * (subgraphs) and, for a call to a model-local function, the function body
+ * and so every other call of it: one body cannot serve both precisions.
  */
 import { AttrType } from '../../ir/attribute.js';
 import { normalizeDomain } from '../../ir/domain.js';
@@ -11,6 +12,7 @@ import type { Graph, Node } from '../../ir/graph.js';
 import type { Model, OnnxFunction } from '../../ir/model.js';
 import type { TypeInference } from '../elem-types.js';
 import { blockRuleFor, blocksWholeNode, type BlockRule } from './blocklist.js';
+import { findUnsafeConstants, type UnsafeConstantFindings } from './constants.js';
 import { findIndexMath } from './index-math.js';
 import type { NormalizedFp16Options } from './options.js';
 
@@ -20,6 +22,7 @@ export type KeepReason =
   | 'block-nodes'
   | 'auto-block'
   | 'custom-domain'
+  | 'unsafe-constant'
   | 'index-math'
   | 'inside-kept-node'
   | 'kept-function';
@@ -37,6 +40,8 @@ export interface BlockPlan {
   /** Graphs every node of which runs float32 (subgraphs of kept nodes, bodies of kept functions). */
   readonly float32Graphs: Set<Graph>;
   readonly float32Functions: Set<OnnxFunction>;
+  /** What the constant check found (undefined with guardConstants off). */
+  readonly constants: UnsafeConstantFindings | undefined;
 }
 
 function opsetMap(imports: Model['opsetImports']): Map<string, number> {
@@ -57,14 +62,6 @@ function matchesOp(node: Node, patterns: ReadonlySet<string>): boolean {
 }
 
 export function planBlocks(model: Model, types: TypeInference, options: NormalizedFp16Options, autoBlocked: ReadonlySet<Node>): BlockPlan {
-  const plan: BlockPlan = {
-    blocked: new Map(),
-    rules: new Map(),
-    float32Inputs: new Map(),
-    float32Outputs: new Map(),
-    float32Graphs: new Set(),
-    float32Functions: new Set(),
-  };
   const modelOpsets = opsetMap(model.opsetImports);
 
   // Every graph with the opsets its nodes see.
@@ -75,6 +72,24 @@ export function planBlocks(model: Model, types: TypeInference, options: Normaliz
     const seen = new Map([...modelOpsets, ...own]);
     for (const g of fn.body.allGraphs()) graphs.push([g, seen]);
   }
+
+  const constants = options.guardConstants
+    ? findUnsafeConstants(
+        model,
+        types,
+        graphs.map(([g]) => g),
+        options.flushSubnormals,
+      )
+    : undefined;
+  const plan: BlockPlan = {
+    blocked: new Map(),
+    rules: new Map(),
+    float32Inputs: new Map(),
+    float32Outputs: new Map(),
+    float32Graphs: new Set(),
+    float32Functions: new Set(),
+    constants,
+  };
 
   const callsOf = new Map<OnnxFunction, Node[]>();
   for (const [g] of graphs) {
@@ -115,6 +130,7 @@ export function planBlocks(model: Model, types: TypeInference, options: Normaliz
       else if (matchesOp(node, options.blockOps)) block(node, 'block-ops');
       else if (autoBlocked.has(node)) block(node, 'auto-block');
       else if (!types.functionOf(node) && !KNOWN_DOMAINS.has(normalizeDomain(node.domainName))) block(node, 'custom-domain');
+      else if (constants?.nodes.has(node)) block(node, 'unsafe-constant');
       else if (options.defaultBlockList) {
         const rule = blockRuleFor(node.opType, node.domainName, {
           opset: opsets.get(normalizeDomain(node.domainName)),

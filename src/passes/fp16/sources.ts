@@ -57,7 +57,7 @@ export function attributeSource(node: Node, outputType: TypeInfo | undefined): A
   if (DTYPE_FROM_INPUT.has(node.opType)) return intAttr(node, 'dtype') === DataType.FLOAT ? { kind: 'dtype', attr: 'dtype' } : undefined;
   const attr = DTYPE_DEFAULT_FLOAT.get(node.opType);
   if (attr) {
-    const t = intAttr(node, attr);
+    const t: DataType | undefined = intAttr(node, attr);
     return t === undefined || t === DataType.FLOAT ? { kind: 'dtype', attr } : undefined;
   }
   return undefined;
@@ -81,6 +81,29 @@ export function convertTensorToFloat16(tensor: Tensor, flushSubnormals: boolean,
   return { clamped: result.clamped, flushed: result.flushed };
 }
 
+/** Float16's smallest subnormal, 2^-24, as bits. */
+const FLOAT16_MIN_SUBNORMAL_BITS = 0x0001;
+
+/**
+ * Converts the scales of quantized weights (blocklist.ts FLOAT16_QUANTIZED_WEIGHT_OPS) to float16: rounded like
+ * any tensor, never flushed, and a non-zero scale that float16 would round to zero becomes the smallest subnormal
+ * with its sign (a zero scale erases its block). `lifted` counts those.
+ */
+export function convertScaleTensorToFloat16(tensor: Tensor, reader?: Float32Reader): ConversionCounts & { lifted: number } {
+  // A copy: the scales are small, and the source values are read again after the conversion.
+  const src = (reader ? reader.read(tensor) : float32Data(tensor)).slice();
+  const result = float32ToFloat16Clamped(src, { flushSubnormals: false });
+  let lifted = 0;
+  for (let i = 0; i < src.length; i++) {
+    if ((result.data[i]! & 0x7fff) === 0 && src[i] !== 0 && !Number.isNaN(src[i])) {
+      result.data[i] = (result.data[i]! & 0x8000) | FLOAT16_MIN_SUBNORMAL_BITS;
+      lifted++;
+    }
+  }
+  tensor.setData(DataType.FLOAT16, result.data);
+  return { clamped: result.clamped, flushed: 0, lifted };
+}
+
 /**
  * Where float16 data can go without fresh memory (which costs as much as the
  * conversion): the first half of the tensor's own float32 bytes, when the
@@ -95,7 +118,12 @@ function inPlaceDestination(tensor: Tensor, count: number): Uint16Array | undefi
 }
 
 /** A new tensor holding float32 data converted to float16. */
-export function float16TensorFrom(name: string | undefined, dims: Tensor['dims'], data: Float32Array, flushSubnormals: boolean): { tensor: Tensor } & ConversionCounts {
+export function float16TensorFrom(
+  name: string | undefined,
+  dims: Tensor['dims'],
+  data: Float32Array,
+  flushSubnormals: boolean,
+): { tensor: Tensor } & ConversionCounts {
   const result = float32ToFloat16Clamped(data, { flushSubnormals });
   return { tensor: Tensor.fromArray(name, DataType.FLOAT16, dims, result.data), clamped: result.clamped, flushed: result.flushed };
 }

@@ -4,6 +4,8 @@ import type { KeepReason } from './plan.js';
 export interface TensorCount {
   tensor: string;
   count: number;
+  /** For clamped values: the tensor's values beyond +-65504 stand in for infinity (a mask fill), so clamping keeps their meaning. */
+  standIn?: boolean;
 }
 
 export interface KeptNode {

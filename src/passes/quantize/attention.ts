@@ -34,7 +34,8 @@ export function quantizeAttention(ctx: QuantizeContext, node: Node, graph: Graph
   const quantized = ctx.quantizeWeight(weight, matmulLayout(ctx.options));
   const hidden = Number(weight.tensor.dims[1]);
   // QAttention requires a bias; Attention's is optional.
-  const bias: Value = node.input(2) ?? ctx.initializer(weight.owner, `${weight.origin.name}_zero_bias`, DataType.FLOAT, [hidden], new Float32Array(hidden));
+  const bias: Value =
+    node.input(2) ?? ctx.initializer(weight.owner, `${weight.origin.name}_zero_bias`, DataType.FLOAT, [hidden], new Float32Array(hidden));
   const dq = ctx.dynamicQuantize(graph, input, node);
   const inputs: (Value | null)[] = [
     dq.quantized,

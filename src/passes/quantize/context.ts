@@ -36,6 +36,13 @@ export interface QuantizedWeight {
   dims: number[];
   /** Channel axis in the stored layout, for per-channel parameters. */
   axis: number | undefined;
+  /** The float constant (initializer or Constant output) it was made from. */
+  origin: Value;
+  /**
+   * The stored tensor has the float weight's shape and element order, and its scale and zero point broadcast
+   * against it: the float weight can be rebuilt from it (expandWeight), for float ops that read the same weight.
+   */
+  sameLayout: boolean;
 }
 
 export interface DynamicQuantized {
@@ -63,7 +70,7 @@ export interface QuantizedNode {
 /** The per-graph part of a cache keyed by graph (a quantized activation or weight is reused within one graph). */
 function cacheOf<K, V>(caches: Map<Graph, Map<K, V>>, graph: Graph): Map<K, V> {
   let perGraph = caches.get(graph);
-  if (!perGraph) caches.set(graph, (perGraph = new Map()));
+  if (!perGraph) caches.set(graph, (perGraph = new Map<K, V>()));
   return perGraph;
 }
 
@@ -85,6 +92,8 @@ export class QuantizeContext {
   requiredOpset = 0;
   usesMicrosoftDomain = false;
   private readonly weights = new Map<string, QuantizedWeight>();
+  /** The quantized forms of each float weight, in the order they were made. */
+  readonly quantizedForms = new Map<Value, QuantizedWeight[]>();
   private readonly activations = new Map<Graph, Map<Value, DynamicQuantized>>();
   private readonly dequantized = new Map<Graph, Map<QuantizedWeight, Value>>();
   private readonly expanded = new Map<Graph, Map<QuantizedWeight, Value>>();
@@ -164,6 +173,8 @@ export class QuantizeContext {
     const qType = layout.quant.weightType === 'int8' ? DataType.INT8 : DataType.UINT8;
     const perChannel = q.params.axis !== undefined;
     const paramDims = perChannel ? (layout.paramDims ?? [q.params.scale.length]) : [];
+    // Parameters broadcast against the weight when per tensor, shaped like it ([C, 1, 1, 1]), or along its last axis.
+    const broadcasts = !perChannel || paramDims.length === stored.dims.length || q.params.axis === stored.dims.length - 1;
 
     const base = weight.origin.name;
     const owner = weight.owner;
@@ -173,8 +184,11 @@ export class QuantizeContext {
       zeroPoint: this.initializer(owner, `${base}_zero_point`, qType, paramDims, q.params.zeroPoint),
       dims: stored.dims,
       axis: perChannel && !layout.store ? q.params.axis : undefined,
+      origin: weight.origin,
+      sameLayout: !layout.source && !layout.store && broadcasts,
     };
     this.weights.set(key, result);
+    this.quantizedForms.set(weight.origin, [...(this.quantizedForms.get(weight.origin) ?? []), result]);
     return result;
   }
 
@@ -241,7 +255,15 @@ export class QuantizeContext {
     const zeroPoints = weight.zeroPoint.initializer!.toTypedArray() as Int8Array | Uint8Array;
     if (zeroPoints.some((z) => z !== 0)) {
       const zeroPoint = toFloat(weight.zeroPoint, `${base}_zero_point_cast`);
-      nodes.push(zeroPoint, this.node({ opType: 'Sub', name: `${base}_shift`, inputs: [nodes[0]!.output(0), zeroPoint.output(0)], outputs: [this.value(`${base}_shifted`)] }));
+      nodes.push(
+        zeroPoint,
+        this.node({
+          opType: 'Sub',
+          name: `${base}_shift`,
+          inputs: [nodes[0]!.output(0), zeroPoint.output(0)],
+          outputs: [this.value(`${base}_shifted`)],
+        }),
+      );
     } else {
       this.released.add(weight.zeroPoint);
     }

@@ -60,17 +60,24 @@ export function quantizeConv(ctx: QuantizeContext, node: Node, graph: Graph): Re
 }
 
 /**
- * W as int8 with float math. Per tensor it is quantized exactly as for
- * ConvInteger; per channel along the output channels, the scale shaped
- * [C, 1, ...] so that the Mul broadcasts.
+ * W as int8 with float math. By default per output channel (axis 0), the
+ * scale shaped [C, 1, ...] so that the Mul broadcasts: ONNX Runtime folds the
+ * expansion at load, so the extra scales cost nothing at run time, and a
+ * depthwise Conv, whose channels' ranges differ most, keeps its accuracy.
+ * With convPerChannel off, per tensor, quantized exactly as for ConvInteger.
  */
 function expandedWeight(ctx: QuantizeContext, graph: Graph, node: Node, weight: ConstantWeight): RewriteResult {
   let layout = convLayout(ctx.options);
-  if (ctx.options.perChannel) {
+  if (ctx.options.convPerChannel) {
     const rank = weight.tensor.dims.length;
     const stored = storedLayout('Conv', ctx.options, 0);
     const channels = Number(weight.tensor.dims[0]);
-    layout = { ...stored, key: `${stored.key}-expanded`, quant: { ...stored.quant, perChannel: true }, paramDims: [channels, ...Array<number>(rank - 1).fill(1)] };
+    layout = {
+      ...stored,
+      key: `${stored.key}-expanded`,
+      quant: { ...stored.quant, perChannel: true },
+      paramDims: [channels, ...Array<number>(rank - 1).fill(1)],
+    };
   }
   const quantized = ctx.quantizeWeight(weight, layout);
   node.setInput(1, ctx.expandWeight(graph, quantized, node));

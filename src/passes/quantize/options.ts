@@ -21,7 +21,11 @@ export type QuantFormat = 'qoperator' | 'qdq';
 export interface QuantizeDynamicOptions {
   /** Element type of the quantized weights (default int8). Gather tables are always uint8, as onnxruntime does. */
   weightType?: WeightType;
-  /** One scale per output channel instead of one per tensor (MatMul, Gemm, Attention, LSTM). */
+  /**
+   * One scale per output channel instead of one per tensor for the integer kernels (MatMul, Gemm, Attention, LSTM)
+   * and for every weight of the qdq format. Conv's default form is per channel already (convPerChannel);
+   * ConvInteger (convInteger) is per tensor, as onnxruntime makes it.
+   */
   perChannel?: boolean;
   /** 7-bit weight range, for CPUs without VNNI where 8-bit products can saturate. */
   reduceRange?: boolean;
@@ -40,6 +44,12 @@ export interface QuantizeDynamicOptions {
    * at load, so the file shrinks and Conv runs at float speed.
    */
   convInteger?: boolean;
+  /**
+   * Conv's int8 weights in the default form (float math) with one scale per output channel; default true. ONNX
+   * Runtime expands them to float once at load either way, so per channel costs nothing at run time and keeps
+   * depthwise convolutions (whose channels differ most) accurate. False: one scale per weight, as ConvInteger has.
+   */
+  convPerChannel?: boolean;
   /** Weights with fewer elements stay float (default 0: quantize every weight, as onnxruntime does). */
   minElements?: number;
 }
@@ -54,9 +64,9 @@ export interface NormalizedOptions {
   excludeNodes: ReadonlySet<string>;
   format: QuantFormat;
   convInteger: boolean;
+  convPerChannel: boolean;
   minElements: number;
 }
-
 
 /** Lists may come as arrays or comma-separated strings (the CLI gives `--op-types MatMul,Gemm`). */
 function splitList(value: readonly string[] | string | undefined): string[] | undefined {
@@ -75,7 +85,7 @@ export function normalizeOptions(options: QuantizeDynamicOptions = {}): Normaliz
   const minElements = options.minElements ?? 0;
   if (!Number.isFinite(minElements) || minElements < 0) throw usageError(`--min-elements must be a number >= 0, not '${String(minElements)}'`);
 
-  const requested = splitList(options.opTypes as readonly string[] | string | undefined);
+  const requested = splitList(options.opTypes);
   let opTypes: Set<QuantizableOpType>;
   if (requested === undefined) {
     opTypes = new Set(DEFAULT_OP_TYPES);
@@ -89,7 +99,7 @@ export function normalizeOptions(options: QuantizeDynamicOptions = {}): Normaliz
     if (opTypes.size === 0) throw usageError('--op-types names no op type');
   }
 
-  const include = splitList(options.includeNodes as readonly string[] | string | undefined);
+  const include = splitList(options.includeNodes);
   return {
     weightType,
     perChannel: options.perChannel ?? false,
@@ -97,9 +107,10 @@ export function normalizeOptions(options: QuantizeDynamicOptions = {}): Normaliz
     symmetric: options.symmetric,
     opTypes,
     includeNodes: include === undefined || include.length === 0 ? undefined : new Set(include),
-    excludeNodes: new Set(splitList(options.excludeNodes as readonly string[] | string | undefined) ?? []),
+    excludeNodes: new Set(splitList(options.excludeNodes) ?? []),
     format,
     convInteger,
+    convPerChannel: options.convPerChannel ?? true,
     minElements,
   };
 }

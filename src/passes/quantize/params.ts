@@ -132,11 +132,7 @@ export function channelLayout(dims: readonly number[], axis: number): { outer: n
 }
 
 /** Per-channel min and max along `axis` (normalized) in one pass over the data; NaN propagates per channel. */
-export function channelMinMax(
-  data: Float32Array,
-  dims: readonly number[],
-  axis: number,
-): { mins: Float32Array; maxs: Float32Array } {
+export function channelMinMax(data: Float32Array, dims: readonly number[], axis: number): { mins: Float32Array; maxs: Float32Array } {
   const { outer, channels, inner } = channelLayout(dims, axis);
   const mins = new Float32Array(channels);
   const maxs = new Float32Array(channels);

@@ -18,9 +18,11 @@ import { quantizeGather } from './gather.js';
 import { quantizeGemm } from './gemm.js';
 import { quantizeLstm } from './lstm.js';
 import { quantizeMatMul } from './matmul.js';
-import { ensureDefaultOpset, ensureMicrosoftOpset, MS_DOMAIN, opsetRaiseBlockers } from './opset.js';
+import { upgradeBlockers } from '../version/upgrade.js';
+import { ensureDefaultOpset, ensureMicrosoftOpset, MS_DOMAIN, type OpsetChange } from './opset.js';
 import { normalizeOptions, type NormalizedOptions, type QuantFormat, type QuantizableOpType, type QuantizeDynamicOptions } from './options.js';
 import { removeReleased } from './rewrite.js';
+import { FLOAT_WEIGHT_REPORT_BYTES, floatWeightsLeft, kib, shareQuantizedWeights, type FloatWeightLeft, type SharedWeight } from './shared.js';
 import { findConstant, initializerOwners } from './weights.js';
 
 export interface QuantizeSummary {
@@ -30,6 +32,8 @@ export interface QuantizeSummary {
   format: QuantFormat;
   weightType: 'int8' | 'uint8';
   perChannel: boolean;
+  /** Conv's default form (int8 weights, float math) stores one scale per output channel. */
+  convPerChannel: boolean;
   reduceRange: boolean;
   /** Undefined: onnxruntime's default (symmetric for int8, asymmetric for uint8). */
   symmetric: boolean | undefined;
@@ -42,6 +46,10 @@ export interface QuantizeSummary {
   skipped: SkippedNode[];
   /** Distinct quantized weight tensors (a weight shared by several nodes counts once). */
   weightsQuantized: number;
+  /** Weights that quantized and float ops share, stored once (quantized); the float ops read them rebuilt. */
+  sharedWeights: SharedWeight[];
+  /** Float32 weights of FLOAT_WEIGHT_REPORT_BYTES or more left in the model, and why. */
+  floatWeightsLeft: FloatWeightLeft[];
   /** Bytes of initializers and Constant tensors before and after. */
   constantBytesBefore: number;
   constantBytesAfter: number;
@@ -91,6 +99,12 @@ export function quantizableKind(node: Node): QuantizableOpType | undefined {
 /** The input holding each op's weight. */
 const WEIGHT_INPUT: Record<QuantizableOpType, number> = { MatMul: 1, Gemm: 1, Gather: 0, Attention: 1, LSTM: 1, Conv: 1 };
 
+/** The input a quantizable node reads its weight from; undefined for other nodes. */
+function weightInputOf(node: Node): number | undefined {
+  const kind = quantizableKind(node);
+  return kind ? WEIGHT_INPUT[kind] : undefined;
+}
+
 type Rewriter = (ctx: QuantizeContext, node: Node, graph: Graph) => RewriteResult;
 
 const REWRITERS: Record<QuantizableOpType, Rewriter> = {
@@ -113,6 +127,12 @@ export function constantBytes(model: Model): number {
     }
   }
   return bytes;
+}
+
+/** The first `max` items, then how many more there are. */
+function listed(items: readonly string[], max: number): string {
+  const more = items.length > max ? `; and ${items.length - max} more (--json lists them all)` : '';
+  return items.slice(0, max).join('; ') + more;
 }
 
 function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
@@ -156,6 +176,7 @@ function emptySummary(options: NormalizedOptions, bytes: number, notes: string[]
     format: options.format,
     weightType: options.weightType,
     perChannel: options.perChannel,
+    convPerChannel: options.convPerChannel,
     reduceRange: options.reduceRange,
     symmetric: options.symmetric,
     opTypes: [...options.opTypes],
@@ -163,6 +184,8 @@ function emptySummary(options: NormalizedOptions, bytes: number, notes: string[]
     counts: {},
     skipped: [],
     weightsQuantized: 0,
+    sharedWeights: [],
+    floatWeightsLeft: [],
     constantBytesBefore: bytes,
     constantBytesAfter: bytes,
     bytesSaved: 0,
@@ -202,20 +225,29 @@ function selectNodes(model: Model, opts: NormalizedOptions, owners: ReadonlyMap<
 }
 
 /**
- * Settles the opset before the graph is touched, so that a model that cannot
- * be raised is left as it was: throws naming the ops in the way, or (for
- * weight-only per-channel, which needs opset 13) falls back to per-tensor.
+ * Settles the opset before the graph is touched: a model older than the
+ * emitted ops need is upgraded now (the version converter rewrites the ops
+ * whose signature changed), so the quantized nodes are written into a model
+ * of their own opset. Throws naming the ops that cannot be upgraded (the model
+ * is then untouched); for weight-only per-channel, which needs opset 13, such
+ * ops make it fall back to per-tensor.
  */
-function checkOpset(model: Model, opts: NormalizedOptions, selected: readonly Candidate[], notes: string[]): NormalizedOptions {
+function checkOpset(
+  model: Model,
+  opts: NormalizedOptions,
+  selected: readonly Candidate[],
+  notes: string[],
+): { opts: NormalizedOptions; raised: OpsetChange | undefined } {
   const current = model.opsetVersion('') ?? 1;
   let target = worstCaseOpset(opts, selected);
-  if (current < target && opts.format === 'qdq' && target === 13 && opsetRaiseBlockers(model, current, 13).length > 0) {
-    notes.push(`per-axis DequantizeLinear needs opset 13 and the model (opset ${current}) cannot be raised to it: weights quantized per tensor`);
+  if (current < target && opts.format === 'qdq' && target === 13 && upgradeBlockers(model, 13).length > 0) {
+    notes.push(`per-axis DequantizeLinear needs opset 13 and the model (opset ${current}) cannot be upgraded to it: weights quantized per tensor`);
     opts = { ...opts, perChannel: false };
     target = worstCaseOpset(opts, selected);
   }
-  if (current < target && opsetRaiseBlockers(model, current, target).length > 0) ensureDefaultOpset(model, target); // throws
-  return opts;
+  const raised = ensureDefaultOpset(model, target); // throws, changing nothing, when it cannot upgrade
+  if (raised) notes.push(`the quantized ops need opset ${raised.to}: ${raised.notes.join('; ')}`);
+  return { opts, raised };
 }
 
 function isQuantizedInitializer(value: Value | null): boolean {
@@ -267,8 +299,9 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
     notes.push(nothingSelectedNote(model, opts, skipped));
     return { model, summary: { ...emptySummary(opts, bytesBefore, notes), skipped } };
   }
+  const checked = checkOpset(model, opts, selected, notes);
+  opts = checked.opts;
   const current = model.opsetVersion('') ?? 1;
-  opts = checkOpset(model, opts, selected, notes);
 
   const ctx = new QuantizeContext(model, opts, owners);
   ctx.skippedNodes.push(...skipped);
@@ -280,11 +313,16 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
     else if ('skipped' in result) ctx.skippedNodes.push({ node: name, op: kind, reason: result.skipped });
   }
   removeReleased(ctx);
+  const sharedWeights = shareQuantizedWeights(ctx, weightInputOf);
+  if (sharedWeights.length > 0) removeReleased(ctx);
 
-  let opsetRaised: { from: number; to: number } | undefined;
+  let opsetRaised: { from: number; to: number } | undefined = checked.raised && { from: checked.raised.from, to: checked.raised.to };
   if (ctx.requiredOpset > current) {
-    opsetRaised = ensureDefaultOpset(model, ctx.requiredOpset);
-    if (opsetRaised) notes.push(`opset raised from ${opsetRaised.from} to ${opsetRaised.to} (every op keeps its meaning)`);
+    const more = ensureDefaultOpset(model, ctx.requiredOpset);
+    if (more) {
+      opsetRaised = { from: opsetRaised?.from ?? more.from, to: more.to };
+      notes.push(`the quantized ops need opset ${more.to}: ${more.notes.join('; ')}`);
+    }
   }
   if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
 
@@ -296,6 +334,16 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
   }
   if (ctx.quantizedNodes.length === 0) notes.push('nothing was quantized: every candidate was skipped');
   for (const [reason, n] of countBy(ctx.skippedNodes, (s) => `${s.op}: ${s.reason}`)) notes.push(`skipped ${n} node(s), ${reason}`);
+  if (sharedWeights.length > 0) {
+    const each = sharedWeights.map((w) => `'${w.weight}' as ${w.storedAs}, which ${w.floatReaders.join(', ')} read(s) through ${w.via}`);
+    notes.push(`${sharedWeights.length} weight(s) read by quantized and float ops stored once, quantized: ${listed(each, 3)}`);
+  }
+  const left = floatWeightsLeft(ctx, weightInputOf);
+  if (left.length > 0) {
+    const total = left.reduce((n, w) => n + w.bytes, 0);
+    const each = left.map((w) => `'${w.weight}' (${kib(w.bytes)}): ${w.reason}`);
+    notes.push(`${left.length} float weight(s) of ${kib(FLOAT_WEIGHT_REPORT_BYTES)} or more left float, ${kib(total)} in all: ${listed(each, 3)}`);
+  }
 
   const bytesAfter = constantBytes(model);
   const counts: Partial<Record<QuantizableOpType, number>> = {};
@@ -307,6 +355,8 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
     counts,
     skipped: ctx.skippedNodes,
     weightsQuantized: ctx.weightCount,
+    sharedWeights,
+    floatWeightsLeft: left,
     constantBytesAfter: bytesAfter,
     bytesSaved: bytesBefore - bytesAfter,
     ...(opsetRaised ? { opsetRaised } : {}),

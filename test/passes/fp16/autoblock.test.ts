@@ -22,7 +22,11 @@ const F32 = DataType.FLOAT;
 function overflowingModel(): Model {
   const b = new ModelBuilder();
   const x = b.input('x', F32, [1, 8]);
-  const w = b.initializer('w', new Float32Array(64).map((_, i) => 1000 * (i % 5)), [8, 8]);
+  const w = b.initializer(
+    'w',
+    new Float32Array(64).map((_, i) => 1000 * (i % 5)),
+    [8, 8],
+  );
   const big = b.node('MatMul', [x, w], {}, { name: 'proj' });
   const t1 = b.node('Transpose', [big], { perm: [1, 0] }, { name: 't1' });
   const t2 = b.node('Transpose', [t1], { perm: [1, 0] }, { name: 't2' });
@@ -32,7 +36,17 @@ function overflowingModel(): Model {
   return b.build();
 }
 
-const input = (scale: number) => new Map([['x', tensorOf('x', new Float32Array(8).map((_, i) => scale * (30 + i)), [1, 8])]]);
+const input = (scale: number) =>
+  new Map([
+    [
+      'x',
+      tensorOf(
+        'x',
+        new Float32Array(8).map((_, i) => scale * (30 + i)),
+        [1, 8],
+      ),
+    ],
+  ]);
 
 describe('auto-block', () => {
   it('measures every float activation of the float32 model in ONNX Runtime', async () => {
@@ -68,6 +82,10 @@ describe('auto-block', () => {
     expect(summary.kept.nodes.every((k) => k.reason === 'auto-block')).toBe(true);
     expect(summary.autoBlock!.overflowing).toHaveLength(4);
     expect(summary.autoBlock!.threshold).toBe(65504 / 2);
+    // The text output says so too, not only --json.
+    expect(summary.notes.join('\n')).toMatch(
+      /auto-block kept 5 node\(s\) float32 \(values past 32752 on the inputs measured\): MatMul 'proj': '.*' reaches \|x\| = /,
+    );
     const fixed = await runModel(parseModel(modelToBytes(model)), feeds);
     expect(maxAbsDiff(fixed.values().next().value!.values, refValues)).toBeLessThan(1e-3);
   });

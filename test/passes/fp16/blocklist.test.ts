@@ -6,13 +6,7 @@
  * float16. When ORT changes, these tests say which rules to revisit.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  blockRuleFor,
-  blocksWholeNode,
-  DEFAULT_BLOCK_RULES,
-  ruleApplies,
-  type BlockRule,
-} from '../../../src/passes/fp16/blocklist.js';
+import { blockRuleFor, blocksWholeNode, DEFAULT_BLOCK_RULES, ruleApplies, type BlockRule } from '../../../src/passes/fp16/blocklist.js';
 import { normalizeDomain } from '../../../src/ir/domain.js';
 import { caseById, floatNames, type ProbeCase } from './ort-fp16-cases.js';
 import { buildAndRun, FLOAT, FLOAT16, type TinyModel } from './ort-fp16-harness.js';

@@ -67,7 +67,13 @@ function maxAbs(values: Float64Array): number {
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(5));
 
 /** Compares one output; undefined when it is close enough, else why not. */
-export function compareOutput(name: string, expectedType: number, expected: Float64Array, got: Float64Array, inputRange: number): { category: FailureCategory; reason: string } | undefined {
+export function compareOutput(
+  name: string,
+  expectedType: number,
+  expected: Float64Array,
+  got: Float64Array,
+  inputRange: number,
+): { category: FailureCategory; reason: string } | undefined {
   if (expected.length !== got.length) return { category: 'precision', reason: `${name}: ${got.length} elements, expected ${expected.length}` };
   const isFloat = FLOAT_TYPES.has(expectedType);
   const range = maxAbs(expected);

@@ -25,7 +25,7 @@ function nodesOf(graph: Graph, op?: string): Node[] {
   return [...graph.nodes].filter((n) => !op || n.opType === op);
 }
 
-const castTo = (n: Node): number => n.attr('to')!.asNumber();
+const castTo = (n: Node): DataType => n.attr('to')!.asNumber();
 
 function elemOf(v: Value | null | undefined): number | undefined {
   const t = v?.type;
@@ -52,13 +52,24 @@ function ifModel(): Model {
   const elseB = new GraphBuilder('else');
   const k = elseB.node('Constant', [], { value: f32('k', [10, 20]) });
   // A Range inside a branch: blocked, reading the outer float16 x.
-  const r = elseB.node('Range', [elseB.node('ReduceMin', [x], { keepdims: 0 }), elseB.node('ReduceMax', [k], { keepdims: 0 }), elseB.node('Constant', [], { value: f32('step', [9], []) })]);
-  elseB.output(elseB.node('Slice', [elseB.node('Add', [r, elseB.node('Constant', [], { value: f32('z', [0], [1]) })]), elseB.node('Constant', [], { value: tensorOf('s', new BigInt64Array([0n]), [1]) }), elseB.node('Constant', [], { value: tensorOf('e', new BigInt64Array([2n]), [1]) })]), F32, [2]);
+  const r = elseB.node('Range', [
+    elseB.node('ReduceMin', [x], { keepdims: 0 }),
+    elseB.node('ReduceMax', [k], { keepdims: 0 }),
+    elseB.node('Constant', [], { value: f32('step', [9], []) }),
+  ]);
+  elseB.output(
+    elseB.node('Slice', [
+      elseB.node('Add', [r, elseB.node('Constant', [], { value: f32('z', [0], [1]) })]),
+      elseB.node('Constant', [], { value: tensorOf('s', new BigInt64Array([0n]), [1]) }),
+      elseB.node('Constant', [], { value: tensorOf('e', new BigInt64Array([2n]), [1]) }),
+    ]),
+    F32,
+    [2],
+  );
   const y = b.node('If', [cond], { then_branch: thenB.graph, else_branch: elseB.graph });
   b.output(b.node('Add', [y, x]), F32, [2]);
   return b.build();
 }
-
 
 /** x -> ScaleUp -> ScaleUp, where ScaleUp(a) = Cast(a * 1.5, to=FLOAT) is a model-local function. */
 function functionModel(): { model: Model; fn: OnnxFunction } {
@@ -161,7 +172,9 @@ describe('toFloat16: weights, constants, types', () => {
     expect([...((cs2!.attr('value')!.value as Tensor).toTypedArray() as Uint16Array)]).toEqual([0x4700]); // 7.0
     expect(summary.converted.castTargets).toBe(1);
     expect(summary.converted.constants).toBe(5);
-    const s16 = (nodesOf(model.graph, 'Constant').find((c) => c.output(0) === s.producer()!.output(0))!.attr('value')!.value as Tensor);
+    const s16 = nodesOf(model.graph, 'Constant')
+      .find((c) => c.output(0) === s.producer()!.output(0))!
+      .attr('value')!.value as Tensor;
     expect([...(s16.toTypedArray() as Uint16Array)]).toEqual([0x3800]);
     expect(s16.dims).toEqual([]);
   });
@@ -259,7 +272,8 @@ describe('toFloat16: blocked nodes', () => {
     const c = b.node('Celu', [w], {}, { name: 'celu32' }); // Celu has no float16 type
     b.output(b.node('Add', [a, c]), F32, [3]);
     const model = b.build();
-    const { summary } = toFloat16(model, { keepIoTypes: true });
+    // guardConstants off: 70000 would keep the Mul float32 (guard-constants.test.ts); here both readers must be served.
+    const { summary } = toFloat16(model, { keepIoTypes: true, guardConstants: false });
     const mul = nodesOf(model.graph, 'Mul')[0]!;
     const celu = nodesOf(model.graph, 'Celu')[0]!;
     expect(mul.input(1)!.initializer!.dataType).toBe(F16);
@@ -452,8 +466,15 @@ describe('toFloat16: clean output', () => {
       const n = b.input('n', DataType.INT64, []);
       const w = b.initializer('w', new Float32Array([0.5, 1, 2, 1e5]), [4]);
       const start = b.node('Cast', [n], { to: F32 });
-      const r = b.node('Range', [start, b.node('ReduceSum', [b.node('Mul', [x, w])], { keepdims: 0 }), w.initializer ? b.initializer('d', new Float32Array([1]), []) : x]);
-      const m = b.node('CumSum', [b.node('Add', [r, b.node('Constant', [], { value: f32('k', [1], [1]) })]), b.initializer('axis', new BigInt64Array([0n]), [])]);
+      const r = b.node('Range', [
+        start,
+        b.node('ReduceSum', [b.node('Mul', [x, w])], { keepdims: 0 }),
+        w.initializer ? b.initializer('d', new Float32Array([1]), []) : x,
+      ]);
+      const m = b.node('CumSum', [
+        b.node('Add', [r, b.node('Constant', [], { value: f32('k', [1], [1]) })]),
+        b.initializer('axis', new BigInt64Array([0n]), []),
+      ]);
       b.output(b.node('Softmax', [m]), F32, [null]);
       b.output(b.node('Sigmoid', [x]), F32, [4]);
       return b.build();
@@ -482,7 +503,8 @@ describe('toFloat16: clamping', () => {
     b.output(b.node('Add', [x, w]), F32, [12]);
     b.output(b.node('Neg', [v]), F32, [2]);
     const model = b.build();
-    const { summary } = toFloat16(model);
+    // guardConstants off: by default the Add would stay float32 and read w exactly (guard-constants.test.ts).
+    const { summary } = toFloat16(model, { guardConstants: false });
     // 1e5, -7e4, 65519 and 65520 lie beyond 65504 (65519 would round to 65504, but is counted as beyond).
     expect(summary.clamped).toEqual([{ tensor: 'w', count: 4 }]);
     expect(summary.flushed).toEqual([]);
@@ -501,7 +523,7 @@ describe('toFloat16: clamping', () => {
     const w = b.initializer('w', new Float32Array(values), [12]);
     b.output(b.node('Add', [x, w]), F32, [12]);
     const model = b.build();
-    const { summary } = toFloat16(model, { flushSubnormals: true });
+    const { summary } = toFloat16(model, { flushSubnormals: true, guardConstants: false });
     // 1e-8, 3e-5 and -6e-5 are non-zero and below 2^-14 = 6.10e-5.
     expect(summary.flushed).toEqual([{ tensor: 'w', count: 3 }]);
     const bits = [...(model.graph.initializers.get('w')!.initializer!.toTypedArray() as Uint16Array)];

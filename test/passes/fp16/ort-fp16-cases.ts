@@ -8,7 +8,7 @@
  * and any float16 variant.
  */
 import { attr, BOOL, FLOAT, INT8, INT32, INT64, UINT8, type TinyModel, type TinyValue } from './ort-fp16-harness.js';
-import type { ProtoMessage } from '../../../src/proto/codec.js';
+import type { AttributeProto } from '../../../src/proto/messages.js';
 
 /** A tensor of the case; `float: true` marks those a float16 conversion would rewrite. */
 export interface CaseTensor {
@@ -32,14 +32,14 @@ export interface ProbeCase {
   initializers?: readonly CaseTensor[];
   outputs: readonly CaseTensor[];
   /** Attributes; gets the element type chosen for the node's float values (for `dtype`-like attributes). */
-  attributes?: (floatType: number) => ProtoMessage[];
+  attributes?: (floatType: number) => AttributeProto[];
   /** Outputs whose values are random or otherwise not comparable with the float32 run. */
   nondeterministic?: boolean;
 }
 
 /** Deterministic values in [lo, hi], different per seed. */
 export function wave(n: number, seed = 1, lo = -1, hi = 1): number[] {
-  return Array.from({ length: n }, (_, i) => lo + ((Math.sin((i + 1) * 12.9898 * seed) * 43758.5453) % 1 + 1) % 1 * (hi - lo));
+  return Array.from({ length: n }, (_, i) => lo + ((((Math.sin((i + 1) * 12.9898 * seed) * 43758.5453) % 1) + 1) % 1) * (hi - lo));
 }
 
 const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
@@ -147,28 +147,24 @@ export const ONNX_CASES: readonly ProbeCase[] = [
     inputs: [floatTensor('X', [2, 6]), int64('K', [1], [3])],
     outputs: [out('Values'), out('Indices', false, INT64)],
   },
-  ...[11, 14].map(
-    (opset): ProbeCase => ({
-      id: `CumSum-${opset}`,
-      op: 'CumSum',
-      domain: '',
-      opset,
-      nodeInputs: ['x', 'axis'],
-      inputs: [floatTensor('x', [2, 5]), int32('axis', [], [1])],
-      outputs: [out('y')],
-    }),
-  ),
-  ...[11, 26].map(
-    (opset): ProbeCase => ({
-      id: `Range-${opset}`,
-      op: 'Range',
-      domain: '',
-      opset,
-      nodeInputs: ['start', 'limit', 'delta'],
-      inputs: [floatTensor('start', [], [0.5]), floatTensor('limit', [], [3]), floatTensor('delta', [], [0.25])],
-      outputs: [out('output')],
-    }),
-  ),
+  ...[11, 14].map((opset): ProbeCase => ({
+    id: `CumSum-${opset}`,
+    op: 'CumSum',
+    domain: '',
+    opset,
+    nodeInputs: ['x', 'axis'],
+    inputs: [floatTensor('x', [2, 5]), int32('axis', [], [1])],
+    outputs: [out('y')],
+  })),
+  ...[11, 26].map((opset): ProbeCase => ({
+    id: `Range-${opset}`,
+    op: 'Range',
+    domain: '',
+    opset,
+    nodeInputs: ['start', 'limit', 'delta'],
+    inputs: [floatTensor('start', [], [0.5]), floatTensor('limit', [], [3]), floatTensor('delta', [], [0.25])],
+    outputs: [out('output')],
+  })),
   {
     id: 'NonMaxSuppression-11',
     op: 'NonMaxSuppression',
@@ -184,37 +180,29 @@ export const ONNX_CASES: readonly ProbeCase[] = [
     ],
     outputs: [out('selected_indices', false, INT64)],
   },
-  ...[10, 16].map(
-    (opset): ProbeCase => ({
-      id: `RoiAlign-${opset}`,
-      op: 'RoiAlign',
-      domain: '',
-      opset,
-      nodeInputs: ['X', 'rois', 'batch_indices'],
-      inputs: [
-        floatTensor('X', [1, 1, 10, 10]),
-        floatTensor('rois', [2, 4], [0, 0, 9, 9, 0.5, 1.5, 6.25, 8.75]),
-        int64('batch_indices', [2], [0, 0]),
-      ],
-      outputs: [out('Y')],
-      attributes: () => [attr.int('output_height', 3), attr.int('output_width', 3), attr.int('sampling_ratio', 2)],
-    }),
-  ),
+  ...[10, 16].map((opset): ProbeCase => ({
+    id: `RoiAlign-${opset}`,
+    op: 'RoiAlign',
+    domain: '',
+    opset,
+    nodeInputs: ['X', 'rois', 'batch_indices'],
+    inputs: [floatTensor('X', [1, 1, 10, 10]), floatTensor('rois', [2, 4], [0, 0, 9, 9, 0.5, 1.5, 6.25, 8.75]), int64('batch_indices', [2], [0, 0])],
+    outputs: [out('Y')],
+    attributes: () => [attr.int('output_height', 3), attr.int('output_width', 3), attr.int('sampling_ratio', 2)],
+  })),
   minMax('Min', 8),
   minMax('Min', 13),
   minMax('Max', 8),
   minMax('Max', 13),
-  ...[9, 22].map(
-    (opset): ProbeCase => ({
-      id: `EyeLike-${opset}`,
-      op: 'EyeLike',
-      domain: '',
-      opset,
-      nodeInputs: ['X'],
-      inputs: [floatTensor('X', [3, 4])],
-      outputs: [out('Y')],
-    }),
-  ),
+  ...[9, 22].map((opset): ProbeCase => ({
+    id: `EyeLike-${opset}`,
+    op: 'EyeLike',
+    domain: '',
+    opset,
+    nodeInputs: ['X'],
+    inputs: [floatTensor('X', [3, 4])],
+    outputs: [out('Y')],
+  })),
   {
     id: 'EyeLike-9-dtype',
     op: 'EyeLike',
@@ -225,41 +213,35 @@ export const ONNX_CASES: readonly ProbeCase[] = [
     outputs: [out('Y')],
     attributes: (t) => [attr.int('dtype', t)],
   },
-  ...[9, 13].map(
-    (opset): ProbeCase => ({
-      id: `MeanVarianceNormalization-${opset}`,
-      op: 'MeanVarianceNormalization',
-      domain: '',
-      opset,
-      nodeInputs: ['X'],
-      inputs: [floatTensor('X', [1, 2, 3, 3])],
-      outputs: [out('Y')],
-    }),
-  ),
-  ...(['none', 'add', 'mul', 'max', 'min'] as const).map(
-    (reduction): ProbeCase => ({
-      id: `ScatterND-18-${reduction}`,
-      op: 'ScatterND',
-      domain: '',
-      opset: 18,
-      nodeInputs: ['data', 'indices', 'updates'],
-      inputs: [floatTensor('data', [4, 2]), int64('indices', [2, 1], [1, 3]), floatTensor('updates', [2, 2], undefined, 2)],
-      outputs: [out('output')],
-      attributes: () => [attr.string('reduction', reduction)],
-    }),
-  ),
-  ...(['none', 'add', 'mul', 'max', 'min'] as const).map(
-    (reduction): ProbeCase => ({
-      id: `ScatterElements-18-${reduction}`,
-      op: 'ScatterElements',
-      domain: '',
-      opset: 18,
-      nodeInputs: ['data', 'indices', 'updates'],
-      inputs: [floatTensor('data', [3, 3]), int64('indices', [1, 2], [1, 2]), floatTensor('updates', [1, 2], undefined, 2)],
-      outputs: [out('output')],
-      attributes: () => [attr.int('axis', 1), attr.string('reduction', reduction)],
-    }),
-  ),
+  ...[9, 13].map((opset): ProbeCase => ({
+    id: `MeanVarianceNormalization-${opset}`,
+    op: 'MeanVarianceNormalization',
+    domain: '',
+    opset,
+    nodeInputs: ['X'],
+    inputs: [floatTensor('X', [1, 2, 3, 3])],
+    outputs: [out('Y')],
+  })),
+  ...(['none', 'add', 'mul', 'max', 'min'] as const).map((reduction): ProbeCase => ({
+    id: `ScatterND-18-${reduction}`,
+    op: 'ScatterND',
+    domain: '',
+    opset: 18,
+    nodeInputs: ['data', 'indices', 'updates'],
+    inputs: [floatTensor('data', [4, 2]), int64('indices', [2, 1], [1, 3]), floatTensor('updates', [2, 2], undefined, 2)],
+    outputs: [out('output')],
+    attributes: () => [attr.string('reduction', reduction)],
+  })),
+  ...(['none', 'add', 'mul', 'max', 'min'] as const).map((reduction): ProbeCase => ({
+    id: `ScatterElements-18-${reduction}`,
+    op: 'ScatterElements',
+    domain: '',
+    opset: 18,
+    nodeInputs: ['data', 'indices', 'updates'],
+    inputs: [floatTensor('data', [3, 3]), int64('indices', [1, 2], [1, 2]), floatTensor('updates', [1, 2], undefined, 2)],
+    outputs: [out('output')],
+    attributes: () => [attr.int('axis', 1), attr.string('reduction', reduction)],
+  })),
   randomOp('RandomNormal', 17, false),
   randomOp('RandomUniform', 17, false),
   randomOp('RandomNormalLike', 17, true),
@@ -316,30 +298,26 @@ export const ONNX_CASES: readonly ProbeCase[] = [
     inputs: [floatTensor('x', [2, 3])],
     outputs: [out('y', false, 2), out('y_scale'), out('y_zero_point', false, 2)],
   },
-  ...[13, 18, 19, 21].map(
-    (opset): ProbeCase => ({
-      id: `QuantizeLinear-${opset}`,
-      op: 'QuantizeLinear',
-      domain: '',
-      opset,
-      nodeInputs: ['x', 'y_scale', 'y_zero_point'],
-      inputs: [floatTensor('x', [2, 3])],
-      initializers: [floatTensor('y_scale', [], [0.01]), { name: 'y_zero_point', dims: [], elemType: 2, data: [128] }],
-      outputs: [out('y', false, 2)],
-    }),
-  ),
-  ...[13, 18, 19, 21].map(
-    (opset): ProbeCase => ({
-      id: `DequantizeLinear-${opset}`,
-      op: 'DequantizeLinear',
-      domain: '',
-      opset,
-      nodeInputs: ['x', 'x_scale', 'x_zero_point'],
-      inputs: [{ name: 'x', dims: [2, 3], elemType: 2, data: [0, 10, 100, 128, 200, 255] }],
-      initializers: [floatTensor('x_scale', [], [0.01]), { name: 'x_zero_point', dims: [], elemType: 2, data: [128] }],
-      outputs: [out('y')],
-    }),
-  ),
+  ...[13, 18, 19, 21].map((opset): ProbeCase => ({
+    id: `QuantizeLinear-${opset}`,
+    op: 'QuantizeLinear',
+    domain: '',
+    opset,
+    nodeInputs: ['x', 'y_scale', 'y_zero_point'],
+    inputs: [floatTensor('x', [2, 3])],
+    initializers: [floatTensor('y_scale', [], [0.01]), { name: 'y_zero_point', dims: [], elemType: 2, data: [128] }],
+    outputs: [out('y', false, 2)],
+  })),
+  ...[13, 18, 19, 21].map((opset): ProbeCase => ({
+    id: `DequantizeLinear-${opset}`,
+    op: 'DequantizeLinear',
+    domain: '',
+    opset,
+    nodeInputs: ['x', 'x_scale', 'x_zero_point'],
+    inputs: [{ name: 'x', dims: [2, 3], elemType: 2, data: [0, 10, 100, 128, 200, 255] }],
+    initializers: [floatTensor('x_scale', [], [0.01]), { name: 'x_zero_point', dims: [], elemType: 2, data: [128] }],
+    outputs: [out('y')],
+  })),
   {
     id: 'HannWindow-17',
     op: 'HannWindow',
@@ -676,7 +654,7 @@ const scale = (name: string, value: number): CaseTensor => floatTensor(name, [],
 const zero = (name: string): CaseTensor => u8(name, [], [0]);
 
 /** x, x_scale, x_zero_point, y_scale, y_zero_point: the signature of the unary QLinear ops. */
-const qlinearUnary = (op: string, attributes: ProtoMessage[] = []): ProbeCase => ({
+const qlinearUnary = (op: string, attributes: AttributeProto[] = []): ProbeCase => ({
   id: op,
   op,
   domain: MS,
@@ -695,11 +673,19 @@ const qlinearBinary = (op: string): ProbeCase => ({
   opset: 1,
   nodeInputs: ['a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'y_scale', 'y_zero_point'],
   inputs: [u8('a', [4], [1, 2, 3, 4])],
-  initializers: [scale('a_scale', 0.1), zero('a_zero_point'), u8('b', [4], [5, 6, 7, 8]), scale('b_scale', 0.1), zero('b_zero_point'), scale('y_scale', 0.5), zero('y_zero_point')],
+  initializers: [
+    scale('a_scale', 0.1),
+    zero('a_zero_point'),
+    u8('b', [4], [5, 6, 7, 8]),
+    scale('b_scale', 0.1),
+    zero('b_zero_point'),
+    scale('y_scale', 0.5),
+    zero('y_zero_point'),
+  ],
   outputs: [out('y', false, UINT8)],
 });
 
-const mlOp = (op: string, attributes: ProtoMessage[]): ProbeCase => ({
+const mlOp = (op: string, attributes: AttributeProto[]): ProbeCase => ({
   id: op,
   op,
   domain: 'ai.onnx.ml',
@@ -711,18 +697,24 @@ const mlOp = (op: string, attributes: ProtoMessage[]): ProbeCase => ({
 });
 
 export const QUANT_AND_ML_CASES: readonly ProbeCase[] = [
-  ...[10, 20, 21].map(
-    (opset): ProbeCase => ({
-      id: `QLinearMatMul-${opset}`,
-      op: 'QLinearMatMul',
-      domain: '',
-      opset,
-      nodeInputs: ['a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'y_scale', 'y_zero_point'],
-      inputs: [u8('a', [2, 2], [1, 2, 3, 4])],
-      initializers: [scale('a_scale', 0.1), zero('a_zero_point'), u8('b', [2, 2], [5, 6, 7, 8]), scale('b_scale', 0.1), zero('b_zero_point'), scale('y_scale', 0.5), zero('y_zero_point')],
-      outputs: [out('y', false, UINT8)],
-    }),
-  ),
+  ...[10, 20, 21].map((opset): ProbeCase => ({
+    id: `QLinearMatMul-${opset}`,
+    op: 'QLinearMatMul',
+    domain: '',
+    opset,
+    nodeInputs: ['a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'y_scale', 'y_zero_point'],
+    inputs: [u8('a', [2, 2], [1, 2, 3, 4])],
+    initializers: [
+      scale('a_scale', 0.1),
+      zero('a_zero_point'),
+      u8('b', [2, 2], [5, 6, 7, 8]),
+      scale('b_scale', 0.1),
+      zero('b_zero_point'),
+      scale('y_scale', 0.5),
+      zero('y_zero_point'),
+    ],
+    outputs: [out('y', false, UINT8)],
+  })),
   {
     id: 'QLinearConv-10',
     op: 'QLinearConv',
@@ -730,7 +722,15 @@ export const QUANT_AND_ML_CASES: readonly ProbeCase[] = [
     opset: 13,
     nodeInputs: ['x', 'x_scale', 'x_zero_point', 'w', 'w_scale', 'w_zero_point', 'y_scale', 'y_zero_point'],
     inputs: [u8('x', [1, 1, 2, 2], [1, 2, 3, 4])],
-    initializers: [scale('x_scale', 0.1), zero('x_zero_point'), u8('w', [1, 1, 1, 1], [5]), scale('w_scale', 0.1), zero('w_zero_point'), scale('y_scale', 0.5), zero('y_zero_point')],
+    initializers: [
+      scale('x_scale', 0.1),
+      zero('x_zero_point'),
+      u8('w', [1, 1, 1, 1], [5]),
+      scale('w_scale', 0.1),
+      zero('w_zero_point'),
+      scale('y_scale', 0.5),
+      zero('y_zero_point'),
+    ],
     outputs: [out('y', false, UINT8)],
   },
   {
@@ -775,7 +775,15 @@ export const QUANT_AND_ML_CASES: readonly ProbeCase[] = [
     opset: 1,
     nodeInputs: ['y_scale', 'y_zero_point', 'a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point'],
     inputs: [u8('a', [2], [1, 2])],
-    initializers: [scale('y_scale', 0.1), zero('y_zero_point'), scale('a_scale', 0.1), zero('a_zero_point'), u8('b', [2], [3, 4]), scale('b_scale', 0.2), zero('b_zero_point')],
+    initializers: [
+      scale('y_scale', 0.1),
+      zero('y_zero_point'),
+      scale('a_scale', 0.1),
+      zero('a_zero_point'),
+      u8('b', [2], [3, 4]),
+      scale('b_scale', 0.2),
+      zero('b_zero_point'),
+    ],
     outputs: [out('y', false, UINT8)],
     attributes: () => [attr.int('axis', 0)],
   },
@@ -810,4 +818,3 @@ export function floatNames(c: ProbeCase): { inputs: string[]; outputs: string[] 
     outputs: c.outputs.filter((t) => t.float).map((t) => t.name),
   };
 }
-

@@ -4,7 +4,8 @@
  * Shared by blocklist.test.ts and scripts/probe-ort-fp16.mjs.
  */
 import * as ort from 'onnxruntime-node';
-import { encode, type ProtoMessage } from '../../../src/proto/codec.js';
+import { encode } from '../../../src/proto/codec.js';
+import type { AttributeProto, ModelProto, TensorProto, TypeProtoTensor, ValueInfoProto } from '../../../src/proto/messages.js';
 
 export const FLOAT = 1;
 export const UINT8 = 2;
@@ -78,7 +79,7 @@ export interface TinyNode {
   domain?: string;
   inputs: readonly string[];
   outputs: readonly string[];
-  attributes?: readonly ProtoMessage[];
+  attributes?: readonly AttributeProto[];
 }
 
 export interface TinyModel {
@@ -122,27 +123,27 @@ function storage(value: TinyValue): Uint8Array {
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 
-export function tensorProto(value: TinyValue): ProtoMessage {
+export function tensorProto(value: TinyValue): TensorProto {
   return { dims: [...value.dims], data_type: value.elemType, name: value.name, raw_data: storage(value) };
 }
 
-export function valueInfo(value: Pick<TinyValue, 'name' | 'elemType'> & { dims?: readonly number[] }): ProtoMessage {
-  const tensorType: ProtoMessage = { elem_type: value.elemType };
+export function valueInfo(value: Pick<TinyValue, 'name' | 'elemType'> & { dims?: readonly number[] }): ValueInfoProto {
+  const tensorType: TypeProtoTensor = { elem_type: value.elemType };
   if (value.dims) tensorType.shape = { dim: value.dims.map((d) => ({ dim_value: d })) };
   return { name: value.name, type: { tensor_type: tensorType } };
 }
 
 export const attr = {
-  int: (name: string, i: number): ProtoMessage => ({ name, i, type: 2 }),
-  float: (name: string, f: number): ProtoMessage => ({ name, f, type: 1 }),
-  string: (name: string, s: string): ProtoMessage => ({ name, s: new TextEncoder().encode(s), type: 3 }),
-  ints: (name: string, ints: readonly number[]): ProtoMessage => ({ name, ints: [...ints], type: 7 }),
-  floats: (name: string, floats: readonly number[]): ProtoMessage => ({ name, floats: Float32Array.from(floats), type: 6 }),
-  tensor: (name: string, t: TinyValue): ProtoMessage => ({ name, t: tensorProto(t), type: 4 }),
+  int: (name: string, i: number): AttributeProto => ({ name, i, type: 2 }),
+  float: (name: string, f: number): AttributeProto => ({ name, f, type: 1 }),
+  string: (name: string, s: string): AttributeProto => ({ name, s: new TextEncoder().encode(s), type: 3 }),
+  ints: (name: string, ints: readonly number[]): AttributeProto => ({ name, ints: [...ints], type: 7 }),
+  floats: (name: string, floats: readonly number[]): AttributeProto => ({ name, floats: Float32Array.from(floats), type: 6 }),
+  tensor: (name: string, t: TinyValue): AttributeProto => ({ name, t: tensorProto(t), type: 4 }),
 };
 
 export function buildModel(model: TinyModel): Uint8Array {
-  const msg: ProtoMessage = {
+  const msg: ModelProto = {
     ir_version: model.irVersion ?? 10,
     producer_name: 'onnxpress-fp16-probe',
     graph: {

@@ -52,7 +52,11 @@ export async function probeCase(c: ProbeCase, keepFloat32: ReadonlySet<string> =
     if (fp16.stage === 'ok') {
       outcome.insertedCasts = countInsertedCasts(saved);
       if (reference.stage === 'ok' && !c.nondeterministic) {
-        outcome.worstError = worstNormalizedError(reference.outputs, fp16.outputs, c.outputs.map((o) => o.name));
+        outcome.worstError = worstNormalizedError(
+          reference.outputs,
+          fp16.outputs,
+          c.outputs.map((o) => o.name),
+        );
       }
     }
     return outcome;

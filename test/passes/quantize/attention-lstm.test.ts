@@ -30,7 +30,8 @@ describe('Attention -> QAttention', () => {
     const x = b.input('x', DataType.FLOAT, [1, S, H]);
     const mask = b.input('mask', DataType.INT32, [1, S]);
     const w = b.initializer('qkv_w', randomFloats(H * 3 * H, 31, 0.3), [H, 3 * H]);
-    const biasValue = bias === 'none' ? null : b.initializer('qkv_b', bias === 'zeros' ? new Float32Array(3 * H) : randomFloats(3 * H, 32, 0.1), [3 * H]);
+    const biasValue =
+      bias === 'none' ? null : b.initializer('qkv_b', bias === 'zeros' ? new Float32Array(3 * H) : randomFloats(3 * H, 32, 0.1), [3 * H]);
     b.output(b.node('Attention', [x, w, biasValue, mask], { num_heads: 2 }, { domain: MS, name: 'attn' }), DataType.FLOAT, [1, S, H]);
     return b.build();
   };
@@ -104,18 +105,42 @@ describe('a BERT layer fused by the transformer optimizer', () => {
   const build = (): Model => {
     const b = new ModelBuilder({ opsets: { [MS]: 1 } });
     const ids = b.input('input_ids', DataType.INT64, [1, S]);
-    const w = (name: string, dims: number[], seed: number, scale = 0.3) => b.initializer(name, randomFloats(dims.reduce((p, d) => p * d, 1), seed, scale), dims);
-    const ones = (name: string) => b.initializer(name, Float32Array.from({ length: H }, () => 1), [H]);
+    const w = (name: string, dims: number[], seed: number, scale = 0.3) =>
+      b.initializer(
+        name,
+        randomFloats(
+          dims.reduce((p, d) => p * d, 1),
+          seed,
+          scale,
+        ),
+        dims,
+      );
+    const ones = (name: string) =>
+      b.initializer(
+        name,
+        Float32Array.from({ length: H }, () => 1),
+        [H],
+      );
     const zeros = (name: string) => b.initializer(name, new Float32Array(H), [H]);
     const emb = b.node('Gather', [w('word_embeddings', [V, H], 51, 1), ids], {}, { name: 'embed' });
     const h0 = b.node('LayerNormalization', [emb, ones('ln0_g'), zeros('ln0_b')], { axis: -1, epsilon: Attribute.float('epsilon', 1e-5) });
     const attn = b.node('Attention', [h0, w('qkv_w', [H, 3 * H], 52), w('qkv_b', [3 * H], 53, 0.1)], { num_heads: 2 }, { domain: MS, name: 'attn' });
     const proj = b.node('MatMul', [attn, w('proj_w', [H, H], 54)], {}, { name: 'proj' });
-    const h1 = b.node('SkipLayerNormalization', [proj, h0, ones('ln1_g'), zeros('ln1_b'), w('proj_b', [H], 55, 0.1)], { epsilon: Attribute.float('epsilon', 1e-5) }, { domain: MS });
+    const h1 = b.node(
+      'SkipLayerNormalization',
+      [proj, h0, ones('ln1_g'), zeros('ln1_b'), w('proj_b', [H], 55, 0.1)],
+      { epsilon: Attribute.float('epsilon', 1e-5) },
+      { domain: MS },
+    );
     const up = b.node('MatMul', [h1, w('fc1_w', [H, 4 * H], 56)], {}, { name: 'fc1' });
     const act = b.node('BiasGelu', [up, w('fc1_b', [4 * H], 57, 0.1)], {}, { domain: MS });
     const down = b.node('MatMul', [act, w('fc2_w', [4 * H, H], 58)], {}, { name: 'fc2' });
-    const h2 = b.node('SkipLayerNormalization', [down, h1, ones('ln2_g'), zeros('ln2_b'), w('fc2_b', [H], 59, 0.1)], { epsilon: Attribute.float('epsilon', 1e-5) }, { domain: MS });
+    const h2 = b.node(
+      'SkipLayerNormalization',
+      [down, h1, ones('ln2_g'), zeros('ln2_b'), w('fc2_b', [H], 59, 0.1)],
+      { epsilon: Attribute.float('epsilon', 1e-5) },
+      { domain: MS },
+    );
     b.output(b.node('MatMul', [h2, w('cls_w', [H, 3], 60)], {}, { name: 'classifier' }), DataType.FLOAT, [1, S, 3]);
     return b.build();
   };

@@ -90,7 +90,22 @@ describe('convert --to int8', () => {
   it('passes every flag to the pass', async () => {
     const input = writeMlp(join(dir, 'flags.onnx'));
     const output = join(dir, 'flags-int8.onnx');
-    const r = await convert(input, output, '--weight-type', 'uint8', '--per-channel', '--asymmetric', '--format', 'qdq', '--op-types', 'MatMul,Gemm', '--exclude-nodes', 'mm2', '--min-elements', '10');
+    const r = await convert(
+      input,
+      output,
+      '--weight-type',
+      'uint8',
+      '--per-channel',
+      '--asymmetric',
+      '--format',
+      'qdq',
+      '--op-types',
+      'MatMul,Gemm',
+      '--exclude-nodes',
+      'mm2',
+      '--min-elements',
+      '10',
+    );
     expect(r.exitCode).toBe(0);
     expect(r.summary).toMatchObject({ format: 'qdq', weightType: 'uint8', perChannel: true, symmetric: false, opTypes: ['MatMul', 'Gemm'] });
     expect(r.summary!.quantized.map((q) => q.node)).toEqual(['mm1']);
@@ -119,7 +134,11 @@ describe('convert --to int8', () => {
   });
 
   it('an include list naming no node: exit 0, unchanged, and a note naming the list', async () => {
-    await unchanged(writeMlp(join(dir, 'include.onnx')), ['--include-nodes', 'nope,missing'], /--include-nodes names no node of the model \(nope, missing\)/);
+    await unchanged(
+      writeMlp(join(dir, 'include.onnx')),
+      ['--include-nodes', 'nope,missing'],
+      /--include-nodes names no node of the model \(nope, missing\)/,
+    );
   });
 
   const refused = async (input: string, flags: string[], message: RegExp): Promise<void> => {
@@ -136,7 +155,11 @@ describe('convert --to int8', () => {
     await refused(input, ['--symmetric', '--asymmetric'], /either --symmetric or --asymmetric/);
   });
 
-  it('refuses an old opset it cannot raise, naming the op, and writes nothing', async () => {
-    await refused(writeMlp(join(dir, 'old.onnx'), { opset: 9, slice: true }), [], /needs opset 11 .*Slice/);
+  it('upgrades an old opset by itself (Slice rewritten) and says so', async () => {
+    const input = writeMlp(join(dir, 'old.onnx'), { opset: 9, slice: true });
+    const r = await convert(input, join(dir, 'old.int8.onnx'));
+    expect(r.exitCode).toBe(0);
+    expect(r.summary!.notes.join('\n')).toMatch(/the quantized ops need opset 11: upgraded from opset 9 to 11: rewrote Slice 1 \(opset 10\)/);
+    expect(loadModel(join(dir, 'old.int8.onnx')).opsetVersion('')).toBe(11);
   });
 });

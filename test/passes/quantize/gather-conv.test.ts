@@ -73,7 +73,9 @@ describe('Conv', () => {
     const q = initializer(model, 'w_quantized').toTypedArray() as Int8Array | Uint8Array;
     const scale = initializer(model, 'w_scale').toTypedArray() as Float32Array;
     // No zero point is stored when every one is 0.
-    const zeroPoint = model.graph.initializers.get('w_zero_point')?.initializer?.toTypedArray() ?? new Int8Array(scale.length);
+    const zeroPoint =
+      (model.graph.initializers.get('w_zero_point')?.initializer?.toTypedArray() as Int8Array | Uint8Array | undefined) ??
+      new Int8Array(scale.length);
     const perChannel = q.length / scale.length;
     return Float32Array.from(q, (v, i) => Math.fround((v - zeroPoint[Math.floor(i / perChannel)]!) * scale[Math.floor(i / perChannel)]!));
   };

@@ -113,9 +113,14 @@ describe('Gemm', () => {
     return b.build();
   };
 
-  for (const attrs of [{ transB: 1 }, { transB: 0 }, { transA: 1, transB: 1, alpha: 0.5, beta: 2 }]) {
+  const gemmAttributes: Record<string, number>[] = [{ transB: 1 }, { transB: 0 }, { transA: 1, transB: 1, alpha: 0.5, beta: 2 }];
+  for (const attrs of gemmAttributes) {
     it(`computes alpha * A' * B' + beta * C like float32 (${JSON.stringify(attrs)}), keeping the Gemm's name`, async () => {
-      const { float, quantized, model } = await compareWithFloat(() => buildGemm(attrs), { x: randomFloats(N * 8, 13) }, { x: attrs.transA ? [8, N] : [N, 8] });
+      const { float, quantized, model } = await compareWithFloat(
+        () => buildGemm(attrs),
+        { x: randomFloats(N * 8, 13) },
+        { x: attrs.transA ? [8, N] : [N, 8] },
+      );
       expectClose(Object.values(float)[0]!.data as Float32Array, Object.values(quantized)[0]!.data as Float32Array);
       expect(opCounts(model).Gemm).toBeUndefined();
       const producer = model.graph.outputs[0]!.producer()!;
@@ -134,7 +139,7 @@ describe('Gemm', () => {
     expect(model.graph.initializers.has('w')).toBe(false);
   });
 
-  it('matches --include-nodes and --exclude-nodes against the Gemm name', async () => {
+  it('matches --include-nodes and --exclude-nodes against the Gemm name', () => {
     const only = buildGemm({ transB: 1 }, true);
     const included = quantizeDynamic(only, { includeNodes: ['fc'] }).summary;
     expect(included.quantized.map((q) => q.node)).toEqual(['fc']);

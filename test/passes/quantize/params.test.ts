@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decode, type ProtoMessage } from '../../../src/proto/codec.js';
+import { decode } from '../../../src/proto/codec.js';
+import type { GraphProto, NodeProto, TensorProto } from '../../../src/proto/messages.js';
 import {
   channelMinMax,
   computeQuantParams,
@@ -129,9 +130,7 @@ describe('minMax and channelMinMax', () => {
     expect(channelMinMax(nanFirst, [3, 2], 0)).toEqual({ mins: Float32Array.of(NaN, 2, -3), maxs: Float32Array.of(NaN, 5, 4) });
     const nanLater = Float32Array.of(1, 2, 3, NaN, 0, 6, 7, 8); // [[[1, 2], [3, NaN]], [[0, 6], [7, 8]]]
     expect(channelMinMax(nanLater, [2, 2, 2], 1)).toEqual({ mins: Float32Array.of(0, NaN), maxs: Float32Array.of(6, NaN) });
-    expect(() => quantizeTensor(nanFirst, [3, 2], { weightType: 'int8', symmetric: true, reduceRange: false, perChannel: true })).toThrow(
-      RangeError,
-    );
+    expect(() => quantizeTensor(nanFirst, [3, 2], { weightType: 'int8', symmetric: true, reduceRange: false, perChannel: true })).toThrow(RangeError);
   });
 });
 
@@ -213,43 +212,43 @@ const TENSOR_INT8 = 3;
 
 function copyBytes(raw: Uint8Array): ArrayBuffer {
   // raw_data may be a Node Buffer (whose slice() is a view) at any offset: copy into a fresh, aligned buffer.
-  return new Uint8Array(raw).buffer as ArrayBuffer;
+  return new Uint8Array(raw).buffer;
 }
 
-function floatValues(t: ProtoMessage): Float32Array {
-  if (t.data_type !== TENSOR_FLOAT) throw new Error(`${t.name}: expected FLOAT, got data_type ${t.data_type}`);
+function floatValues(t: TensorProto): Float32Array {
+  if (t.data_type !== TENSOR_FLOAT) throw new Error(`${String(t.name)}: expected FLOAT, got data_type ${String(t.data_type)}`);
   if (t.raw_data) return new Float32Array(copyBytes(t.raw_data));
   return t.float_data ?? new Float32Array(0);
 }
 
-function int8Values(t: ProtoMessage): number[] {
+function int8Values(t: TensorProto): number[] {
   if (t.raw_data) {
-    return t.data_type === TENSOR_INT8 ? Array.from(new Int8Array(copyBytes(t.raw_data))) : Array.from(t.raw_data as Uint8Array);
+    return t.data_type === TENSOR_INT8 ? Array.from(new Int8Array(copyBytes(t.raw_data))) : Array.from(t.raw_data);
   }
-  return Array.from((t.int32_data ?? []) as Int32Array);
+  return Array.from(t.int32_data ?? []);
 }
 
-function dimsOf(t: ProtoMessage): number[] {
-  return ((t.dims ?? []) as (number | bigint)[]).map(Number);
+function dimsOf(t: TensorProto): number[] {
+  return (t.dims ?? []).map(Number);
 }
 
 /** A float tensor held by an initializer or, as exporters also do, by a Constant node. */
-function findFloatTensor(graph: ProtoMessage, name: string): ProtoMessage | undefined {
-  const init = (graph.initializer ?? []).find((t: ProtoMessage) => t.name === name);
+function findFloatTensor(graph: GraphProto, name: string): TensorProto | undefined {
+  const init = (graph.initializer ?? []).find((t) => t.name === name);
   if (init) return init;
-  const constant = (graph.node ?? []).find((n: ProtoMessage) => n.op_type === 'Constant' && n.output?.[0] === name);
-  return constant?.attribute?.find((a: ProtoMessage) => a.name === 'value')?.t;
+  const constant = (graph.node ?? []).find((n) => n.op_type === 'Constant' && n.output?.[0] === name);
+  return constant?.attribute?.find((a) => a.name === 'value')?.t;
 }
 
-function intAttr(node: ProtoMessage, name: string, fallback: number): number {
-  const a = (node.attribute ?? []).find((x: ProtoMessage) => x.name === name);
+function intAttr(node: NodeProto, name: string, fallback: number): number {
+  const a = (node.attribute ?? []).find((x) => x.name === name);
   return a?.i === undefined ? fallback : Number(a.i);
 }
 
 /** How onnxruntime sees the weight: the op that consumes it, and whether Gemm->MatMul transposed it. */
-function weightUse(graph: ProtoMessage, name: string): { op: QuantizableOp; transposed: boolean } {
-  const users = (graph.node ?? []).filter((n: ProtoMessage) => (n.input ?? []).includes(name));
-  const user = users.find((n: ProtoMessage) => ['MatMul', 'Gemm', 'Conv', 'Gather'].includes(n.op_type));
+function weightUse(graph: GraphProto, name: string): { op: QuantizableOp; transposed: boolean } {
+  const users = (graph.node ?? []).filter((n) => (n.input ?? []).includes(name));
+  const user = users.find((n) => ['MatMul', 'Gemm', 'Conv', 'Gather'].includes(n.op_type ?? ''));
   if (!user) throw new Error(`${name}: no MatMul/Gemm/Conv/Gather consumer in the float model`);
   return { op: user.op_type as QuantizableOp, transposed: user.op_type === 'Gemm' && intAttr(user, 'transB', 0) === 1 };
 }
@@ -277,9 +276,9 @@ function describeDiff(what: string, ours: ArrayLike<number>, theirs: ArrayLike<n
 const hex = (v: number) => `0x${(v >>> 0).toString(16)} (${f32FromBits(v)})`;
 
 function compareModel(model: string, variant: (typeof VARIANTS)[number]): { total: number; mismatches: string[] } {
-  const float = decode(fs.readFileSync(path.join(modelsDir, model, 'model.onnx'))).graph;
-  const ort = decode(fs.readFileSync(path.join(modelsDir, model, 'ort', `${variant.file}.onnx`))).graph;
-  const ortInits = new Map<string, ProtoMessage>((ort.initializer ?? []).map((t: ProtoMessage) => [t.name, t]));
+  const float = decode(fs.readFileSync(path.join(modelsDir, model, 'model.onnx'))).graph!;
+  const ort = decode(fs.readFileSync(path.join(modelsDir, model, 'ort', `${variant.file}.onnx`))).graph!;
+  const ortInits = new Map<string, TensorProto>((ort.initializer ?? []).map((t) => [t.name!, t]));
   const quantizedNames = [...ortInits.keys()].filter((n) => n.endsWith('_quantized'));
   const mismatches: string[] = [];
 
@@ -303,8 +302,8 @@ function compareModel(model: string, variant: (typeof VARIANTS)[number]): { tota
 
     const problems = [
       describeDiff('dims', dims, dimsOf(theirs.q), String),
-      describeDiff('type', [opts.weightType === 'int8' ? TENSOR_INT8 : TENSOR_UINT8], [theirs.q.data_type], String),
-      describeDiff('zero point type', [theirs.q.data_type], [theirs.zp.data_type], String),
+      describeDiff('type', [opts.weightType === 'int8' ? TENSOR_INT8 : TENSOR_UINT8], [theirs.q.data_type!], String),
+      describeDiff('zero point type', [theirs.q.data_type!], [theirs.zp.data_type!], String),
       describeDiff('scale dims', opts.perChannel ? [ours.params.scale.length] : [], dimsOf(theirs.scale), String),
       describeDiff('scale bits', new Uint32Array(ours.params.scale.buffer), new Uint32Array(floatValues(theirs.scale).slice().buffer), hex),
       describeDiff('zero point', Array.from(ours.params.zeroPoint), int8Values(theirs.zp), String),

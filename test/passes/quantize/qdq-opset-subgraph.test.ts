@@ -2,6 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../../src/ir/dtypes.js';
+import { Node } from '../../../src/ir/graph.js';
 import type { Model } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { OnnxpressError } from '../../../src/errors.js';
@@ -58,16 +59,28 @@ describe('--format qdq (weight-only)', () => {
     expect(cosine(first(float), first(await runModel(model, feeds)))).toBeGreaterThan(0.999);
   });
 
-  it('falls back to per-tensor scales when the model cannot be raised to opset 13 for per-axis DequantizeLinear', async () => {
+  it('upgrades an opset-12 model to 13 for per-axis DequantizeLinear (Softmax rewritten to keep its meaning)', async () => {
     const model = mlp({ opset: 12, softmax: true });
     const { summary } = quantizeDynamic(model, { format: 'qdq', perChannel: true });
-    expect(summary.perChannel).toBe(false);
-    expect(summary.notes.join('\n')).toMatch(/per-axis DequantizeLinear needs opset 13/);
-    expect(model.opsetVersion('')).toBe(12);
-    for (const name of ['w1', 'w2', 'gemm_w']) expect(model.graph.initializers.get(`${name}_scale`)!.initializer!.dims.map(Number), name).toEqual([]);
-    expect([...model.graph.nodes].filter((n) => n.opType === 'DequantizeLinear' && n.attr('axis') !== undefined)).toEqual([]);
+    expect(summary.perChannel).toBe(true);
+    expect(summary.opsetRaised).toEqual({ from: 12, to: 13 });
+    expect(summary.notes.join('\n')).toMatch(/upgraded from opset 12 to 13: rewrote Softmax 1 \(opset 13\)/);
+    expect(model.opsetVersion('')).toBe(13);
     const float = await runModel(mlp({ opset: 12, softmax: true }), feeds);
     expect(cosine(first(float), first(await runModel(model, feeds)))).toBeGreaterThan(0.999);
+  });
+
+  it('falls back to per-tensor scales when the model cannot be upgraded to opset 13 for per-axis DequantizeLinear', () => {
+    const model = mlp({ opset: 12 });
+    // An experimental op ONNX removed: nothing to upgrade it to (the model does not run; only the plan is checked).
+    const crop = new Node({ opType: 'Crop', inputs: [model.graph.inputs[0]!], outputs: ['cropped'], name: 'crop' });
+    model.graph.append(crop);
+    model.graph.appendOutput(crop.output(0));
+    const { summary } = quantizeDynamic(model, { format: 'qdq', perChannel: true });
+    expect(summary.perChannel).toBe(false);
+    expect(summary.notes.join('\n')).toMatch(/per-axis DequantizeLinear needs opset 13 and the model \(opset 12\) cannot be upgraded to it/);
+    expect(model.opsetVersion('')).toBe(12);
+    for (const name of ['w1', 'w2', 'gemm_w']) expect(model.graph.initializers.get(`${name}_scale`)!.initializer!.dims.map(Number), name).toEqual([]);
   });
 });
 
@@ -82,8 +95,20 @@ describe('opset', () => {
     expect(cosine(first(float), first(await runModel(model, feeds)))).toBeGreaterThan(0.999);
   });
 
-  it('refuses with the op named, leaving the model as it was, when an op would change meaning', () => {
+  it('upgrades an opset-9 model whose ops changed (Slice with attributes) to 11, and it runs', async () => {
+    const float = await runModel(mlp({ opset: 9, irVersion: 4, sliceWithAttributes: true }), feeds);
     const model = mlp({ opset: 9, irVersion: 4, sliceWithAttributes: true });
+    const { summary } = quantizeDynamic(model);
+    expect(summary.opsetRaised).toEqual({ from: 9, to: 11 });
+    expect(summary.notes.join('\n')).toMatch(/the quantized ops need opset 11: upgraded from opset 9 to 11: rewrote Slice 1 \(opset 10\)/);
+    expect(cosine(first(float), first(await runModel(model, feeds)))).toBeGreaterThan(0.999);
+  });
+
+  it('refuses with the op named, leaving the model as it was, when an op cannot be upgraded', () => {
+    const model = mlp({ opset: 9, irVersion: 4 });
+    const crop = new Node({ opType: 'Crop', inputs: [model.graph.inputs[0]!], outputs: ['cropped'], name: 'crop' });
+    model.graph.append(crop);
+    model.graph.appendOutput(crop.output(0));
     const before = modelToBytes(model);
     let error: unknown;
     try {
@@ -92,7 +117,8 @@ describe('opset', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(OnnxpressError);
-    expect((error as Error).message).toMatch(/opset 11 .* opset 9.*Slice \(changed in opset 10/);
+    expect((error as Error).message).toMatch(/int8 quantization needs opset 11 and the model imports opset 9: .*Crop \(node 'crop'\)/);
+    expect((error as Error).message).not.toMatch(/python|version_converter/i);
     expect(Buffer.from(modelToBytes(model)).equals(Buffer.from(before))).toBe(true);
   });
 

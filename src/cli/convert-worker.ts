@@ -1,0 +1,39 @@
+/** The worker thread of `onnxpress convert` (see convert-action.ts): converts the job's models and posts the results. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { builtInConversions } from '../conversions/builtins.js';
+import { convertFile } from '../convert.js';
+import { isOnnxpressError, messageOf } from '../errors.js';
+import type { ConvertedModel, ConvertJob, WorkerError, WorkerMessage } from './convert-action.js';
+
+function plain(value: unknown): ConvertedModel['summary'] {
+  return JSON.parse(JSON.stringify(value ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as ConvertedModel['summary'];
+}
+
+function errorOf(e: unknown): WorkerError {
+  if (isOnnxpressError(e)) {
+    return {
+      code: e.code,
+      message: e.message,
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.file ? { file: e.file } : {}),
+      ...(e.stack ? { stack: e.stack } : {}),
+    };
+  }
+  return { message: messageOf(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) };
+}
+
+async function run(job: ConvertJob): Promise<WorkerMessage> {
+  try {
+    const registry = job.plugins.length ? await builtInConversions().withModules(job.plugins) : builtInConversions();
+    const results: ConvertedModel[] = [];
+    for (const [i, input] of job.inputs.entries()) {
+      const r = await convertFile(input, job.outputs[i]!, job.to, job.options, { protect: job.inputs, registry });
+      results.push({ input: r.input, output: r.output, inputBytes: r.inputBytes, outputBytes: r.save.bytes, summary: plain(r.summary) });
+    }
+    return { type: 'done', results };
+  } catch (e) {
+    return { type: 'error', error: errorOf(e) };
+  }
+}
+
+parentPort?.postMessage(await run(workerData as ConvertJob));
