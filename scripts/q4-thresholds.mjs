@@ -65,7 +65,11 @@ function broken(file, scales, how) {
 
 const f = (x, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 console.log(`q4 defaults for a model's answer: cosine >= ${LIMITS.cosine}, snr >= ${LIMITS.snr} dB, accuracy drop <= ${LIMITS.drop}`);
-console.log('| model | onnxruntime files: worst cosine / SNR, test data | synthesized, seeds 0-' + (SEEDS - 1) + ' | broken copies failing: test data | synthesized |');
+console.log(
+  '| model | onnxruntime files: worst cosine / SNR, test data | synthesized, seeds 0-' +
+    (SEEDS - 1) +
+    ' | broken copies failing: test data | synthesized |',
+);
 console.log('|---|---|---|---|---|');
 for (const name of MODELS) {
   const dir = join(corpus, 'models', name);
