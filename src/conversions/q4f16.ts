@@ -51,7 +51,8 @@ function summarize(records: readonly { name: string; modified: boolean; summary?
 export const q4f16Conversion: ConversionDef = {
   name: 'q4f16',
   describe:
-    "q4 then fp16 in one run (transformers.js's q4f16): 4-bit MatMulNBits weights with float16 scales, float16 activations, float32 graph inputs/outputs",
+    "q4 then fp16 in one run (transformers.js's q4f16): 4-bit MatMulNBits weights with float16 scales, float16 activations; " +
+    "takes q4's and fp16's options; graph inputs/outputs stay float32 unless --no-keep-io-types",
   options: { ...q4Conversion.options, ...FP16_OPTIONS },
   kind: 'q4',
   async passes(options, { model }) {

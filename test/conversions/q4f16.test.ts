@@ -122,6 +122,18 @@ describe.skipIf(!HAVE_CORPUS)("q4f16 on the corpus, against onnxruntime's q4f16 
     }
   });
 
+  it('--auto-block measures the float32 model and keeps its names through q4 (MatMulNBits writes its MatMul output)', async () => {
+    const name = 'char_gpt';
+    const { summary, path } = await convertTo(name, join(modelDir(name), 'model.onnx'), 'q4f16-auto', [
+      { to: 'q4f16', options: { autoBlock: true, inputs: join(modelDir(name), 'test_data_set_0') } },
+    ]);
+    const fp16 = summary.fp16 as { autoBlock?: { measured: number } };
+    // The quantized graph's values are found by name among the float32 model's measurements.
+    expect(fp16.autoBlock!.measured).toBeGreaterThan(100);
+    const ours = await measure(name, path);
+    expect(ours.cosine).toBeGreaterThanOrEqual((await measure(name, ortFile(name, 'q4f16'))).cosine - 0.0005);
+  });
+
   it('q4 and fp16 as a two-step chain give the same file as q4f16', async () => {
     const name = 'marian_tiny';
     const one = await convertTo(name, join(modelDir(name), 'model.onnx'), 'one-step', [{ to: 'q4f16' }]);

@@ -255,7 +255,7 @@ describe('normalizeValidateOptions', () => {
     expect(wrong({ dims: ['batch=x'] }, 'cli')).toThrow(/^--dims batch=x: expected NAME=VALUE with a non-negative integer VALUE$/);
     expect(wrong({ thresholds: ['cosin=0.9'] }, 'cli')).toThrow(/^--threshold: unknown threshold metric "cosin"/);
     expect(wrong({ providers: [] })).toThrow(/^name at least one execution provider$/);
-    expect(wrong({ kind: 'fp8' as never })).toThrow(/^kind fp8: expected one of fp16, int8, other$/);
+    expect(wrong({ kind: 'fp8' as never })).toThrow(/^kind fp8: expected one of fp16, int8, q4, other$/);
     expect(() => normalizeValidateOptions({ baseline: 'a.onnx' } as RawValidateOptions)).toThrow(/^candidate is required$/);
   });
 
