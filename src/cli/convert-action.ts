@@ -14,6 +14,7 @@ import { OnnxpressError, type ErrorCode } from '../errors.js';
 import { removeTempFiles } from '../io/atomic-write.js';
 import { formatBytes } from '../report/format.js';
 import type { ConvertArgs } from './convert.js';
+import { expandAtFiles, runSearch } from './convert-search.js';
 import { checkConversionFlags } from './flags.js';
 import { printJson } from './output.js';
 
@@ -56,7 +57,10 @@ type Signal = (typeof SIGNALS)[number];
 export async function runConvert(args: ConvertArgs, registry: ConversionRegistry, argv: readonly string[]): Promise<number> {
   checkConversionFlags(args.to, registry, argv);
   const outputs = outputPaths(args.models, args.out, args.outDir);
-  const options = Object.fromEntries(Object.entries(args).filter(([key, value]) => key !== '_' && key !== '$0' && value !== undefined));
+  const options = expandAtFiles(
+    Object.fromEntries(Object.entries(args).filter(([key, value]) => key !== '_' && key !== '$0' && value !== undefined)),
+  );
+  if (args.threshold !== undefined) return runSearch(args, options, registry);
   const outcome = await convertInWorker({ inputs: args.models, outputs, to: args.to, options, plugins: [...registry.modules] });
   if ('signal' in outcome) {
     process.stderr.write('onnxpress: interrupted\n');

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { OPSET_FLAG, OPSET_OPTION } from '../conversions/upgrade.js';
+import { SEARCH_FLAGS, SEARCH_OPTIONS } from './convert-search.js';
 
 export interface ConvertArgs {
   models: string[];
@@ -26,8 +27,10 @@ export const convertCommand = (registry: ConversionRegistry, argv: readonly stri
       .option('to', { type: 'string', demandOption: true, choices: registry.names(), describe: 'Conversion to apply' })
       .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' })
       // Global: any conversion runs after an upgrade to this opset (with --to none or --to upgrade, only that).
-      .option(OPSET_FLAG, OPSET_OPTION);
-    const seen = new Set<string>([OPSET_FLAG]);
+      .option(OPSET_FLAG, OPSET_OPTION)
+      .options(SEARCH_OPTIONS)
+      .group(SEARCH_FLAGS, 'Accuracy-guided conversion (int8, fp16, q4, q4f16):');
+    const seen = new Set<string>([OPSET_FLAG, ...SEARCH_FLAGS]);
     for (const def of registry.list()) {
       const names = Object.keys(def.options).filter((n) => !seen.has(n));
       for (const [name, opt] of Object.entries(def.options)) {

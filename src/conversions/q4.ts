@@ -38,7 +38,10 @@ export async function nbitsPasses(options: QuantizeNBitsOptions, eightBitNodes: 
   if (eightBitNodes.length === 0) return [new QuantizeNBitsPass(options)];
   // The second pass finds the 8-bit nodes quantized already (MatMulNBits), so it leaves them alone.
   const excluded = new Set(list(options.excludeNodes) ?? []);
-  return [new QuantizeNBitsPass({ ...options, bits: 8, includeNodes: eightBitNodes.filter((n) => !excluded.has(n)) }), new QuantizeNBitsPass(options)];
+  return [
+    new QuantizeNBitsPass({ ...options, bits: 8, includeNodes: eightBitNodes.filter((n) => !excluded.has(n)) }),
+    new QuantizeNBitsPass(options),
+  ];
 }
 
 export const q4Conversion: ConversionDef = {

@@ -58,7 +58,7 @@ export function splitHoldout(set: InputSet, labels: Labels | undefined, fraction
   const whole: InputPart = { set, ...(labels ? { labels } : {}) };
   if (fraction === 0) return { search: whole, description: 'no holdout (--holdout-fraction 0)' };
   const sampleRows = set.samples.map(rowsOf);
-  const totalRows = sampleRows.every((r) => r !== undefined) ? sampleRows.reduce((a, b) => a! + b!, 0)! : undefined;
+  const totalRows = sampleRows.every((r) => r !== undefined) ? sampleRows.reduce((a, b) => a + b, 0) : undefined;
   const perRow = labels && totalRows ? labels.values.length / totalRows : undefined;
   if (labels && (perRow === undefined || !Number.isInteger(perRow))) {
     return { search: whole, description: 'no holdout: the labels do not divide into the input rows' };

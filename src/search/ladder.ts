@@ -32,7 +32,10 @@ export function ladderFor(to: string): Ladder {
 
 function listOf(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** The conversion's options with the kept nodes added to each rung's list (the user's own entries stay). */
