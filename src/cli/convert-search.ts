@@ -37,7 +37,9 @@ export const SEARCH_FLAGS: readonly string[] = Object.keys(SEARCH_OPTIONS);
 export function expandAtFiles(options: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    out[key] = Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' && v.startsWith('@') ? namesIn(v.slice(1)) : [v])) : value;
+    out[key] = Array.isArray(value)
+      ? (value as unknown[]).flatMap((v) => (typeof v === 'string' && v.startsWith('@') ? namesIn(v.slice(1)) : [v]))
+      : value;
   }
   return out;
 }
@@ -57,8 +59,8 @@ function namesIn(file: string): string[] {
 
 function number(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw usageError(`--${flag} must be a number, not '${String(value)}'`);
+  const n = typeof value === 'number' ? value : Number.NaN;
+  if (!Number.isFinite(n)) throw usageError(`--${flag} must be a number`);
   return n;
 }
 
