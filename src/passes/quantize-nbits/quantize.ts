@@ -7,14 +7,12 @@
 import type { Graph, Node } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { sortTopologically } from '../../ir/toposort.js';
-import { OnnxpressError } from '../../errors.js';
 import { graphSorted } from '../conditions.js';
 import { PassBase } from '../pass.js';
-import { ensureMicrosoftOpset } from '../quantize/opset.js';
+import { checkDefaultOpset, ensureDefaultOpset, ensureMicrosoftOpset } from '../quantize/opset.js';
 import { constantBytes } from '../quantize/quantize.js';
 import { initializerOwners } from '../quantize/weights.js';
 import { NBitsContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
-import { planOpset21, QDQ_BLOCKED_OPSET, raiseToOpset21 } from './opset21.js';
 import { normalizeNBitsOptions, type NBitsFormat, type NBitsOpType, type NormalizedNBitsOptions, type QuantizeNBitsOptions } from './options.js';
 import { quantizeGather, quantizeGemm, quantizeMatMul } from './rewrite.js';
 
@@ -49,6 +47,10 @@ export interface QuantizeNBitsResult {
   model: Model;
   summary: QuantizeNBitsSummary;
 }
+
+/** The opset DequantizeLinear's `block_size` (and INT4/UINT4 tensors) need: the QDQ format raises the model to it. */
+export const QDQ_OPSET = 21;
+const QDQ_NEEDS = `q4 --format qdq (DequantizeLinear with block_size)`;
 
 /** Why a head Gemm stays float. */
 export const HEAD_REASON = "the model's head (after its last MatMul/Conv), kept float: name it in --include-nodes to quantize it";
@@ -266,14 +268,10 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   }
 
   // The QDQ format needs opset 21: settled before anything changes, so a model that cannot be raised is untouched.
-  const plan = opts.format === 'qdq' ? planOpset21(model) : undefined;
-  if (plan && plan.blockers.length > 0) {
-    throw new OnnxpressError(
-      'E_PASS',
-      `q4 --format qdq needs opset ${QDQ_BLOCKED_OPSET} (DequantizeLinear with block_size) but the model imports opset ${plan.from}, and these ops would change meaning: ` +
-        `${plan.blockers.join(', ')}; use --format qoperator, or convert the model to opset ${QDQ_BLOCKED_OPSET} first`,
-    );
-  }
+  // The raise itself comes after the rewrite, so that a model of which nothing is quantized keeps its opset.
+  const raiseOpset = opts.format === 'qdq' && (model.opsetVersion('') ?? 1) < QDQ_OPSET;
+  if (raiseOpset)
+    checkDefaultOpset(model, QDQ_OPSET, QDQ_NEEDS, `use --format qoperator, or convert the model to opset ${QDQ_OPSET} first (--opset ${QDQ_OPSET})`);
   if (opts.format === 'qdq' && opts.accuracyLevel !== 0) notes.push('--accuracy-level applies to MatMulNBits only: ignored with --format qdq');
 
   ctx.skippedNodes.push(...skipped);
@@ -295,12 +293,10 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   for (const graph of ctx.touched) sortTopologically(graph);
 
   let opsetRaised: { from: number; to: number } | undefined;
-  if (plan && ctx.quantizedNodes.length > 0) {
-    opsetRaised = raiseToOpset21(model, plan, ctx.names);
-    if (opsetRaised) {
-      const adapted = plan.adapt.length > 0 ? `; ${plan.adapt.length} Reduce node(s) take their axes as an input, as opset 18 reads them` : '';
-      notes.push(`opset raised from ${opsetRaised.from} to ${opsetRaised.to} for DequantizeLinear's block_size${adapted}`);
-    }
+  if (raiseOpset && ctx.quantizedNodes.length > 0) {
+    const raised = ensureDefaultOpset(model, QDQ_OPSET, QDQ_NEEDS)!;
+    opsetRaised = { from: raised.from, to: raised.to };
+    notes.push(`opset raised from ${raised.from} to ${raised.to} for DequantizeLinear's block_size: ${raised.notes.join('; ')}`);
   }
   if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
   if (ctx.tiedWeights > 0) notes.push(`${ctx.tiedWeights} weight(s) shared by a Gather and a MatMul/Gemm were quantized once`);
