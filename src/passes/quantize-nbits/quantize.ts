@@ -7,39 +7,31 @@
 import type { Graph, Node } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { sortTopologically } from '../../ir/toposort.js';
-import { graphSorted } from '../conditions.js';
-import { PassBase } from '../pass.js';
 import { checkDefaultOpset, ensureDefaultOpset, ensureMicrosoftOpset } from '../quantize/opset.js';
-import { constantBytes } from '../quantize/quantize.js';
+import {
+  constantBytes,
+  finishedFields,
+  includesNoNode,
+  opsetNote,
+  QuantizationPass,
+  skipNotes,
+  unchangedFields,
+  type QuantizationSummaryBase,
+} from '../quantize/summary.js';
 import { initializerOwners } from '../quantize/weights.js';
-import { NBitsContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
+import { NBitsContext, type RewriteResult, type SkippedNode } from './context.js';
 import { normalizeNBitsOptions, type NBitsFormat, type NBitsOpType, type NormalizedNBitsOptions, type QuantizeNBitsOptions } from './options.js';
 import { quantizeGather, quantizeGemm, quantizeMatMul } from './rewrite.js';
 
-export interface QuantizeNBitsSummary {
+export interface QuantizeNBitsSummary extends QuantizationSummaryBase<NBitsOpType> {
   kind: 'q4';
-  /** False when the model was left exactly as it was. */
-  modified: boolean;
   bits: 4 | 8;
   blockSize: number;
   symmetric: boolean;
   accuracyLevel: number;
   format: NBitsFormat;
-  opTypes: NBitsOpType[];
-  /** Nodes rewritten, in the order they were. */
-  quantized: QuantizedNode[];
-  counts: Partial<Record<NBitsOpType, number>>;
-  /** Candidate nodes left in float, and why. */
-  skipped: SkippedNode[];
-  /** Distinct quantized weight tensors (a weight shared by several nodes counts once). */
-  weightsQuantized: number;
   /** Weights quantized once for both a Gather and a MatMul/Gemm (tied embeddings). */
   tiedWeights: number;
-  constantBytesBefore: number;
-  constantBytesAfter: number;
-  bytesSaved: number;
-  opsetRaised?: { from: number; to: number };
-  notes: string[];
   [key: string]: unknown;
 }
 
@@ -87,22 +79,13 @@ function findCandidates(model: Model): Candidate[] {
 function emptySummary(opts: NormalizedNBitsOptions, bytes: number, notes: string[]): QuantizeNBitsSummary {
   return {
     kind: 'q4',
-    modified: false,
     bits: opts.bits,
     blockSize: opts.blockSize,
     symmetric: opts.symmetric,
     accuracyLevel: opts.accuracyLevel,
     format: opts.format,
-    opTypes: [...opts.opTypes],
-    quantized: [],
-    counts: {},
-    skipped: [],
-    weightsQuantized: 0,
+    ...unchangedFields(opts.opTypes, bytes, notes),
     tiedWeights: 0,
-    constantBytesBefore: bytes,
-    constantBytesAfter: bytes,
-    bytesSaved: 0,
-    notes,
   };
 }
 
@@ -208,13 +191,6 @@ function removeReleased(ctx: NBitsContext): void {
   }
 }
 
-/** One note per distinct reason a candidate was left float. */
-function skipNotes(skipped: readonly SkippedNode[]): string[] {
-  const reasons = new Map<string, number>();
-  for (const s of skipped) reasons.set(`${s.op}: ${s.reason}`, (reasons.get(`${s.op}: ${s.reason}`) ?? 0) + 1);
-  return [...reasons].map(([reason, n]) => `skipped ${n} node(s), ${reason}`);
-}
-
 /**
  * Quantizes `model` in place and returns it with a summary. Leaves the model untouched (summary.modified false,
  * with a note saying why) when there is nothing to quantize; throws OnnxpressError for options it cannot honour
@@ -225,16 +201,7 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   const bytesBefore = constantBytes(model);
   const notes: string[] = [];
 
-  if (opts.includeNodes) {
-    const names = new Set<string>();
-    for (const g of model.allGraphs()) for (const n of g.nodes) if (n.name) names.add(n.name);
-    const unknown = [...opts.includeNodes].filter((n) => !names.has(n));
-    if (unknown.length === opts.includeNodes.size) {
-      notes.push(`--include-nodes names no node of the model (${unknown.join(', ')}); nothing was quantized`);
-      return { model, summary: emptySummary(opts, bytesBefore, notes) };
-    }
-    if (unknown.length > 0) notes.push(`--include-nodes: no node named ${unknown.join(', ')}`);
-  }
+  if (includesNoNode(model, opts.includeNodes, notes)) return { model, summary: emptySummary(opts, bytesBefore, notes) };
 
   const owners = initializerOwners(model);
   const ctx = new NBitsContext(model, opts, owners);
@@ -296,42 +263,26 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   if (raiseOpset && ctx.quantizedNodes.length > 0) {
     const raised = ensureDefaultOpset(model, QDQ_OPSET, QDQ_NEEDS)!;
     opsetRaised = { from: raised.from, to: raised.to };
-    notes.push(`opset raised from ${raised.from} to ${raised.to} for DequantizeLinear's block_size: ${raised.notes.join('; ')}`);
+    notes.push(opsetNote("DequantizeLinear's block_size needs", raised));
   }
   if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
   if (ctx.tiedWeights > 0) notes.push(`${ctx.tiedWeights} weight(s) shared by a Gather and a MatMul/Gemm were quantized once`);
   if (ctx.quantizedNodes.length === 0) notes.push('nothing was quantized: every candidate was skipped');
   notes.push(...skipNotes(ctx.skippedNodes));
 
-  const bytesAfter = constantBytes(model);
-  const counts: Partial<Record<NBitsOpType, number>> = {};
-  for (const q of ctx.quantizedNodes) counts[q.op] = (counts[q.op] ?? 0) + 1;
   const summary: QuantizeNBitsSummary = {
     ...emptySummary(opts, bytesBefore, notes),
-    modified: ctx.quantizedNodes.length > 0,
-    quantized: ctx.quantizedNodes,
-    counts,
-    skipped: ctx.skippedNodes,
-    weightsQuantized: ctx.weightCount,
+    ...finishedFields(model, ctx, bytesBefore, opsetRaised),
     tiedWeights: ctx.tiedWeights,
-    constantBytesAfter: bytesAfter,
-    bytesSaved: bytesBefore - bytesAfter,
-    ...(opsetRaised ? { opsetRaised } : {}),
   };
   return { model, summary };
 }
 
 /** `quantizeNBits` as a pass: the options are fixed when it is made. */
-export class QuantizeNBitsPass extends PassBase<QuantizeNBitsSummary> {
+export class QuantizeNBitsPass extends QuantizationPass<QuantizeNBitsOptions, QuantizeNBitsSummary> {
   readonly name = 'q4';
-  override readonly ensures = [graphSorted];
 
-  constructor(private readonly options: QuantizeNBitsOptions = {}) {
-    super();
-  }
-
-  protected call(model: Model) {
-    const { summary } = quantizeNBits(model, this.options);
-    return { modified: summary.modified, summary };
+  constructor(options: QuantizeNBitsOptions = {}) {
+    super(quantizeNBits, options);
   }
 }
