@@ -9,7 +9,9 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ConversionRegistry } from '../conversions/registry.js';
-import { outputPaths } from '../convert.js';
+import type { ConversionSummary } from '../conversions/types.js';
+import { OPSET_FLAG, upgradeConversion } from '../conversions/upgrade.js';
+import { outputPaths, type ConversionStep } from '../convert.js';
 import { OnnxpressError, type ErrorCode } from '../errors.js';
 import { removeTempFiles } from '../io/atomic-write.js';
 import { formatBytes } from '../report/format.js';
@@ -22,9 +24,27 @@ import { printJson } from './output.js';
 export interface ConvertJob {
   inputs: string[];
   outputs: string[];
-  to: string;
-  options: Record<string, unknown>;
+  /** The conversions each model goes through (convertSteps). */
+  steps: ConversionStep[];
   plugins: string[];
+}
+
+/** What `convert --to X` runs: X, after an upgrade when `--opset N` is given (`--to upgrade --opset N` is that alone). */
+export function convertSteps(to: string, options: Record<string, unknown>): ConversionStep[] {
+  const opset = options[OPSET_FLAG];
+  if (opset === undefined || opset === null || to === upgradeConversion.name) return [{ to, options }];
+  return [
+    { to: upgradeConversion.name, options: { [OPSET_FLAG]: opset } },
+    { to, options },
+  ];
+}
+
+/** The one summary `convert` prints for its steps: the conversion's, with an upgrade's notes first and its summary in `upgrade`. */
+export function convertSummary(summaries: readonly ConversionSummary[]): ConversionSummary {
+  const summary = summaries.at(-1)!;
+  if (summaries.length === 1) return summary;
+  const upgrade = summaries[0]!;
+  return { ...summary, notes: [...(upgrade.notes ?? []), ...(summary.notes ?? [])], upgrade };
 }
 
 /** One converted model, as the worker reports it. */
@@ -61,7 +81,7 @@ export async function runConvert(args: ConvertArgs, registry: ConversionRegistry
     Object.fromEntries(Object.entries(args).filter(([key, value]) => key !== '_' && key !== '$0' && value !== undefined)),
   );
   if (args.threshold !== undefined) return runSearch(args, options, registry);
-  const outcome = await convertInWorker({ inputs: args.models, outputs, to: args.to, options, plugins: [...registry.modules] });
+  const outcome = await convertInWorker({ inputs: args.models, outputs, steps: convertSteps(args.to, options), plugins: [...registry.modules] });
   if ('signal' in outcome) {
     process.stderr.write('onnxpress: interrupted\n');
     return 128 + constants.signals[outcome.signal];

@@ -16,6 +16,7 @@ import { Tensor } from '../../ir/tensor.js';
 import { Float32Reader } from '../float32-reader.js';
 import { NameAllocator } from '../names.js';
 import { MS_DOMAIN } from '../quantize/opset.js';
+import type { QuantizedNodeOf, SkippedNodeOf } from '../quantize/summary.js';
 import { findConstant, type ConstantWeight } from '../quantize/weights.js';
 import { blockParams, packZeroPoints, quantizeNBits, quantizeQdq, quantizeRows, type BlockwiseOptions, type MatrixView } from './blockwise.js';
 import type { NBitsOpType, NormalizedNBitsOptions } from './options.js';
@@ -30,18 +31,8 @@ export interface BlockWeight extends ConstantWeight {
 
 export type RewriteResult = { as: string } | { skipped: string } | { notApplicable: true };
 
-export interface QuantizedNode {
-  node: string;
-  op: NBitsOpType;
-  /** What it became, e.g. `MatMulNBits`. */
-  as: string;
-}
-
-export interface SkippedNode {
-  node: string;
-  op: NBitsOpType;
-  reason: string;
-}
+export type QuantizedNode = QuantizedNodeOf<NBitsOpType>;
+export type SkippedNode = SkippedNodeOf<NBitsOpType>;
 
 /** The tensors of one quantized matrix (QOperator format). */
 export interface QOperatorMatrix {

@@ -13,6 +13,7 @@ import { MS_DOMAIN } from './opset.js';
 import type { NormalizedOptions, QuantizableOpType } from './options.js';
 import { quantizeTensor, type QuantizeTensorOptions } from './params.js';
 import { Float32Reader } from '../float32-reader.js';
+import type { QuantizedNodeOf, SkippedNodeOf } from './summary.js';
 import { findConstant, initializerOwners, type ConstantWeight } from './weights.js';
 
 /** How to quantize a weight for one kind of consumer. */
@@ -54,18 +55,8 @@ export interface DynamicQuantized {
 /** What a rewrite did: quantized the node, skipped a candidate (with the reason), or found it is no candidate at all. */
 export type RewriteResult = { as: string } | { skipped: string } | { notApplicable: true };
 
-export interface SkippedNode {
-  node: string;
-  op: QuantizableOpType;
-  reason: string;
-}
-
-export interface QuantizedNode {
-  node: string;
-  op: QuantizableOpType;
-  /** What it became, e.g. `MatMulInteger`. */
-  as: string;
-}
+export type SkippedNode = SkippedNodeOf<QuantizableOpType>;
+export type QuantizedNode = QuantizedNodeOf<QuantizableOpType>;
 
 /** The per-graph part of a cache keyed by graph (a quantized activation or weight is reused within one graph). */
 function cacheOf<K, V>(caches: Map<Graph, Map<K, V>>, graph: Graph): Map<K, V> {
