@@ -46,14 +46,20 @@ export function nodeLabel(node: Node): string {
 
 function candidateValues(candidate: Model): { byName: Map<string, Value>; bySource: Map<string, Node> } {
   const byName = new Map<string, Value>();
-  const bySource = new Map<string, Node>();
+  const groups = new Map<string, Node[]>();
   for (const v of candidate.graph.inputs) byName.set(v.name, v);
   for (const v of candidate.graph.initializers.values()) byName.set(v.name, v);
   for (const node of candidate.graph.nodes) {
     for (const v of node.outputs) if (v) byName.set(v.name, v);
     const source = sourceOf(node);
-    // The last node made from a source computes its output (the ones before it prepare its inputs).
-    if (source !== undefined) bySource.set(source, node);
+    if (source !== undefined) groups.set(source, [...(groups.get(source) ?? []), node]);
+  }
+  // Of the nodes made from one source, the one no other of them reads computes the source's output.
+  const bySource = new Map<string, Node>();
+  for (const [source, nodes] of groups) {
+    const members = new Set(nodes);
+    const sinks = nodes.filter((n) => !n.outputs.some((o) => o?.uses().some((u) => members.has(u.node))));
+    if (sinks.length === 1) bySource.set(source, sinks[0]!);
   }
   return { byName, bySource };
 }

@@ -8,6 +8,7 @@
  * table whose rows are gathered). One tensor read both ways (a tied embedding: Gather rows and a MatMul through
  * Transpose) is the same 'nk' matrix to both, so it is quantized once.
  */
+import { recordSource } from '../provenance.js';
 import { Attribute } from '../../ir/attribute.js';
 import { DataType } from '../../ir/dtypes.js';
 import { Node, Value, type Graph, type NodeInit } from '../../ir/graph.js';
@@ -152,10 +153,15 @@ export class NBitsContext {
     return new Value(this.names.fresh(base));
   }
 
+  /** The node being rewritten: every node made meanwhile records it as its source (provenance.ts). */
+  source: string | undefined;
+
   /** A node with a fresh name; a com.microsoft one marks the domain as used. */
   node(init: NodeInit & { name: string }): Node {
     if (init.domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    return new Node({ ...init, name: this.names.fresh(init.name) });
+    const node = new Node({ ...init, name: this.names.fresh(init.name) });
+    recordSource(node, this.source);
+    return node;
   }
 
   insertBefore(graph: Graph, before: Node, ...nodes: Node[]): void {

@@ -248,7 +248,9 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   const results = new Map<Candidate, RewriteResult>();
   for (const c of ordered) {
     if (!c.graph.has(c.node)) continue;
+    ctx.source = c.node.name;
     results.set(c, REWRITERS[c.kind](ctx, c.node, c.graph));
+    ctx.source = undefined;
   }
   for (const c of selected) {
     const result = results.get(c);

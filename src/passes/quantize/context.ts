@@ -3,6 +3,7 @@
  * quantized weights (each made once, however many nodes share it), dynamic
  * quantization of activations (once per value and graph), and what was done.
  */
+import { recordSource } from '../provenance.js';
 import { Attribute } from '../../ir/attribute.js';
 import { DataType } from '../../ir/dtypes.js';
 import { Graph, Node, Value, type NodeInit } from '../../ir/graph.js';
@@ -115,10 +116,15 @@ export class QuantizeContext {
     return new Value(this.names.fresh(base));
   }
 
+  /** The node being rewritten: every node made meanwhile records it as its source (provenance.ts). */
+  source: string | undefined;
+
   /** A node with a fresh name (and fresh output values when given names); a com.microsoft one marks the domain as used. */
   node(init: NodeInit & { name: string }): Node {
     if (init.domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    return new Node({ ...init, name: this.names.fresh(init.name) });
+    const node = new Node({ ...init, name: this.names.fresh(init.name) });
+    recordSource(node, this.source);
+    return node;
   }
 
   /** A float32 or integer initializer in `graph`. */

@@ -266,7 +266,9 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
   ctx.skippedNodes.push(...skipped);
   for (const { node, graph, kind } of selected) {
     if (!graph.has(node)) continue;
+    ctx.source = node.name;
     const result = REWRITERS[kind](ctx, node, graph);
+    ctx.source = undefined;
     const name = node.name ?? '';
     if ('as' in result) ctx.quantizedNodes.push({ node: name, op: kind, as: result.as });
     else if ('skipped' in result) ctx.skippedNodes.push({ node: name, op: kind, reason: result.skipped });
