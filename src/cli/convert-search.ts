@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Options } from 'yargs';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { inputError, messageOf, usageError } from '../errors.js';
-import { formatBytes, formatNumber } from '../report/format.js';
+import { formatBytes, formatMetricValue } from '../report/format.js';
 import { writeSearchReports } from '../report/search.js';
 import { searchConversion, type SearchResult, type SearchStep } from '../search/search.js';
 import { parseThresholds } from '../validate/thresholds.js';
@@ -103,7 +103,7 @@ const SEARCH_CAMEL = new Set(['threshold', 'inputs', 'labels', 'holdoutFraction'
 
 function metricsText(metrics: Readonly<Record<string, number | null>>): string {
   return Object.entries(metrics)
-    .map(([id, v]) => `${id} ${v === null ? 'n/a' : formatNumber(v, 5)}`)
+    .map(([id, v]) => `${id} ${formatMetricValue(id.split('@')[0]!, v)}`)
     .join(', ');
 }
 

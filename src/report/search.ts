@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writeFileAtomically } from '../io/atomic-write.js';
 import type { SearchResult, SearchStep } from '../search/search.js';
 import { escapeHtml } from './escape.js';
-import { formatBytes, formatNumber } from './format.js';
+import { formatBytes, formatMetricValue, formatNumber } from './format.js';
 import { htmlPage } from './html.js';
 import { COLORS, xyChart } from './svg.js';
 
@@ -64,14 +64,15 @@ function curve(result: SearchResult, check: SearchResult['checks'][number]): str
 
 export function renderSearchHtml(result: SearchResult): string {
   const title = `Accuracy-guided conversion of ${path.basename(result.input)}`;
+  const metricCells = (s: SearchStep) =>
+    Object.entries(s.metrics)
+      .map(([id, v]) => `<td>${escapeHtml(formatMetricValue(id.split('@')[0]!, v))}</td>`)
+      .join('');
   const rows = result.steps
     .map(
       (s) =>
-        `<tr${s.passed ? '' : ' class="fail"'}><td>${s.step}</td><td class="text">${escapeHtml(s.tried)}</td><td>${escapeHtml(formatBytes(s.bytes))}</td>${Object.values(
-          s.metrics,
-        )
-          .map((v) => `<td>${v === null ? '—' : formatNumber(v, 5)}</td>`)
-          .join('')}<td>${s.passed ? 'meets' : 'fails'}</td></tr>`,
+        `<tr${s.passed ? '' : ' class="fail"'}><td>${s.step}</td><td class="text">${escapeHtml(s.tried)}</td>` +
+        `<td>${escapeHtml(formatBytes(s.bytes))}</td>${metricCells(s)}<td>${s.passed ? 'meets' : 'fails'}</td></tr>`,
     )
     .join('\n');
   const head = `<tr><th>step</th><th>tried</th><th>size</th>${result.checks.map((c) => `<th>${escapeHtml(c.id)}</th>`).join('')}<th></th></tr>`;

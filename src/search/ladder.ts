@@ -24,6 +24,11 @@ const LADDERS: Readonly<Record<string, Ladder>> = {
   q4f16: { rungs: ['eight-bit', 'float'], option: { 'eight-bit': EIGHT_BIT, float: FLOAT_BY_EXCLUSION } },
 };
 
+/** Whether `convert --threshold` can search this conversion. */
+export function hasLadder(to: string): boolean {
+  return Object.hasOwn(LADDERS, to);
+}
+
 export function ladderFor(to: string): Ladder {
   const ladder = LADDERS[to];
   if (!ladder) throw usageError(`--threshold searches conversions ${Object.keys(LADDERS).join(', ')}; --to ${to} has no precision to fall back to`);
