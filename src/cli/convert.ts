@@ -27,9 +27,9 @@ export const convertCommand = (registry: ConversionRegistry, argv: readonly stri
       .option('to', { type: 'string', demandOption: true, choices: registry.names(), describe: 'Conversion to apply' })
       .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' })
       // Global: any conversion runs after an upgrade to this opset (with --to none or --to upgrade, only that).
-      .option(OPSET_FLAG, OPSET_OPTION)
-      .options(SEARCH_OPTIONS)
-      .group(SEARCH_FLAGS, 'Accuracy-guided conversion (int8, fp16, q4, q4f16):');
+      .option(OPSET_FLAG, OPSET_OPTION);
+    for (const [flag, option] of Object.entries(SEARCH_OPTIONS)) cmd = cmd.option(flag, option);
+    cmd = cmd.group([...SEARCH_FLAGS], 'Accuracy-guided conversion (int8, fp16, q4, q4f16):');
     const seen = new Set<string>([OPSET_FLAG, ...SEARCH_FLAGS]);
     for (const def of registry.list()) {
       const names = Object.keys(def.options).filter((n) => !seen.has(n));
