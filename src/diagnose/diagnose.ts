@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataType } from '../ir/dtypes.js';
-import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from '../ir/float16.js';
+import { bfloat16ToFloat32, float16ToFloat32 } from '../ir/float16.js';
 import type { Value } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
-import type { Tensor } from '../ir/tensor.js';
+import { Tensor } from '../ir/tensor.js';
 import { usageError } from '../errors.js';
 import { modelToBytes } from '../io/bytes.js';
 import { parseTypeName } from '../io/json-input.js';
@@ -22,7 +22,7 @@ import { inferTypes } from '../passes/elem-types.js';
 import type { OutputFile, SessionSettings, TensorFile } from '../runtime/protocol.js';
 import { writeSamples } from '../runtime/samples.js';
 import { SessionProcess } from '../runtime/session.js';
-import { adaptForCandidate, loadInputs, modelInputs, type InputSet } from '../validate/inputs.js';
+import { adaptForCandidate, convertFloat, loadInputs, modelInputs, type InputSet } from '../validate/inputs.js';
 import { accuracy } from '../validate/metrics.js';
 import { synthesizeInputs } from '../validate/synthesize.js';
 import { compareSeverity, ErrorAccumulator } from './error-stats.js';
@@ -89,17 +89,9 @@ function readFloats(output: OutputFile): Float32Array | Float64Array {
 function feedFile(output: OutputFile, name: string, to: DataType, dir: string, id: string): TensorFile {
   const fromType = parseTypeName(output.type);
   if (fromType === to) return { name, dataType: to, dims: output.dims, file: output.file! };
-  const f32 = Float32Array.from(readFloats(output));
-  const data =
-    to === DataType.FLOAT16
-      ? float32ToFloat16(f32)
-      : to === DataType.BFLOAT16
-        ? float32ToBfloat16(f32)
-        : to === DataType.DOUBLE
-          ? Float64Array.from(f32)
-          : f32;
+  const converted = convertFloat(Tensor.fromArray(name, DataType.FLOAT, output.dims, Float32Array.from(readFloats(output))), to);
   const file = join(dir, `feed-${id}.bin`);
-  writeFileSync(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  writeFileSync(file, converted.rawBytes());
   return { name, dataType: to, dims: output.dims, file };
 }
 
