@@ -46,7 +46,7 @@ function curve(result: SearchResult, check: SearchResult['checks'][number]): str
         color: COLORS.fail,
         line: true,
         points: [
-          { x: 0, y: check.limit, title: 'threshold' },
+          { x: Math.min(...steps.map((s) => s.bytes)) * 0.95, y: check.limit, title: 'threshold' },
           { x: Math.max(...steps.map((s) => s.bytes)), y: check.limit, title: 'threshold' },
         ],
       },
@@ -58,6 +58,8 @@ function curve(result: SearchResult, check: SearchResult['checks'][number]): str
       xFormat: (v) => formatBytes(v),
       yFormat: (v) => formatNumber(v, 4),
       yRange: [Math.min(...values) - span * 0.05, Math.max(...values) + span * 0.05],
+      // The sizes of a search differ by a fraction: an axis from zero would squeeze them into a corner.
+      xMin: Math.min(...steps.map((s) => s.bytes)) * 0.95,
     },
   );
 }

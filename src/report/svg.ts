@@ -367,6 +367,8 @@ export function xyChart(
     xFormat: (v: number) => string;
     yFormat: (v: number) => string;
     yRange: [number, number];
+    /** Where the x axis starts (default 0, or the smallest x when below). */
+    xMin?: number;
   },
 ): string {
   const left = 70;
@@ -375,7 +377,7 @@ export function xyChart(
   const height = top + plotHeight + 44;
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const [yMin, yMax] = options.yRange;
-  const xAxis = linearAxis(Math.min(0, ...xs), Math.max(1, ...xs), left, niceTicks, WIDTH - 30);
+  const xAxis = linearAxis(Math.min(options.xMin ?? 0, ...xs), Math.max(1, ...xs), left, niceTicks, WIDTH - 30);
   const yTicks = niceTicks(yMin, yMax);
   const yTop = Math.max(yMax, yTicks[yTicks.length - 1]!);
   const y = (v: number) => top + plotHeight - ((Math.max(yMin, Math.min(yTop, v)) - yMin) / (yTop - yMin || 1)) * plotHeight;
