@@ -3,7 +3,7 @@
  * A single result gets its key numbers and checks; a summary gets one row per model and variant.
  */
 import type { ReportDocument, SummaryEntry, ThresholdCheck, ValidationResult } from '../validate/types.js';
-import { documentTitle, entriesOf, isSummary, keyFigures, statusLabel } from './document.js';
+import { documentTitle, entriesOf, isSummary, keyFigures, runtimesText, statusLabel } from './document.js';
 import { escapeMarkdown as md } from './escape.js';
 import {
   formatBytes,
@@ -33,6 +33,7 @@ function resultMarkdown(result: ValidationResult): string[] {
     '',
     `Execution provider **${md(env.executionProvider)}** · onnxruntime ${md(env.onnxruntimeVersion)} · ` +
       `${env.intraOpNumThreads} intra-op threads · inputs: ${md(result.inputs.source)}`,
+    ...(runtimesText(result) !== undefined ? ['', `Runtime: ${md(runtimesText(result)!)}`] : []),
     '',
     '| | baseline | candidate | change |',
     '|:--|--:|--:|--:|',

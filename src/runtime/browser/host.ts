@@ -1,7 +1,7 @@
 /**
- * onnxruntime-web in headless Chromium. A `BrowserHost` is one browser and one loopback server for a validation;
- * each model gets a `BrowserSession`: a page of that browser, driven with playwright-core over DevTools, answering
- * the same requests as a session worker (load, run, time, measure, close). The page's console errors and
+ * onnxruntime-web in headless Chromium. A `BrowserHost` is one browser, one loopback server and one page for a
+ * validation, driven with playwright-core over DevTools; each model gets a `BrowserSession`, a session in that page
+ * answering the same requests as a session worker (load, run, time, measure, close). The page's console errors and
  * uncaught errors are collected: WebGPU reports validation errors there, not to the code that caused them.
  *
  * The browser and the server stop on close, on failure and on SIGINT/SIGTERM (the whole browser process group is
@@ -14,7 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { OnnxpressError, runtimeError, timeoutError } from '../../errors.js';
 import { loadModel } from '../../io/load.js';
 import type { OutputFile, OutputStats, SessionSettings, TensorFile } from '../protocol.js';
-import type { OpenOptions, RuntimeInfo, SessionRunner } from '../runners.js';
+import type { AdapterInfo, OpenOptions, RuntimeInfo, SessionRunner } from '../runners.js';
 import { runnerFor } from '../runners.js';
 import type { Deadline, LoadInfo, RunOutputs, RunReply } from '../session.js';
 import { WorkerError } from '../session.js';
@@ -34,6 +34,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export class BrowserHost {
   private readonly sessions = new Set<BrowserSession>();
   private closed = false;
+  private page: Promise<PageState> | undefined;
+  /** Requests run one at a time: the page's sessions share one WebAssembly instance and one GPU device. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The session whose request is in flight: console errors meanwhile are its. */
+  private current: BrowserSession | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.killNow();
     for (const s of SIGNALS) process.removeListener(s, this.onSignal);
@@ -76,9 +81,107 @@ export class BrowserHost {
     return session;
   }
 
+  /**
+   * The page, with onnxruntime-web loaded and, for WebGPU, the adapter requested (once, by the first session to
+   * ask: every session of a validation uses the same providers' runtime).
+   */
+  opened(session: BrowserSession, webgpu: boolean): Promise<PageState> {
+    this.page ??= this.openPage(session, webgpu);
+    return this.page;
+  }
+
+  private async openPage(session: BrowserSession, webgpu: boolean): Promise<PageState> {
+    const page = await this.browser.contexts()[0]!.newPage();
+    const state: PageState = { page, version: 'unknown' };
+    page.on('console', (message) => {
+      const type = message.type();
+      if ((type === 'error' || type === 'warning') && WEBGPU_MESSAGE.test(message.text())) this.report(`console ${type}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => this.report(`uncaught error in the page: ${error.message}`));
+    page.on('crash', () => (state.crashed = 'the page crashed'));
+    await this.step(session, state, 'starting onnxruntime-web for', async () => {
+      await page.goto(`${this.server.origin}/`);
+      await page.waitForFunction(() => (globalThis as { onnxpressPage?: unknown }).onnxpressPage !== undefined);
+    });
+    const answer = await this.ask(
+      session,
+      state,
+      'starting onnxruntime-web for',
+      { type: 'start', ortUrl: `/ort/${ORT_BUNDLE}`, wasmPaths: '/ort/', webgpu },
+      'started',
+    );
+    state.version = answer.version;
+    if (answer.adapter) state.adapter = answer.adapter;
+    return state;
+  }
+
+  /** A console error belongs to the session whose request is in flight, else to every session. */
+  private report(error: string): void {
+    for (const s of this.current ? [this.current] : this.sessions) s.errors.push(error);
+  }
+
+  /** Sends one request, after the ones before it, and checks the answer's type. */
+  request<T extends PageAnswer['type']>(
+    session: BrowserSession,
+    doing: string,
+    request: PageRequest,
+    reply: T,
+  ): Promise<Extract<PageAnswer, { type: T }>> {
+    const next = this.queue.then(async () => this.ask(session, await this.page!, doing, request, reply));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async ask<T extends PageAnswer['type']>(
+    session: BrowserSession,
+    state: PageState,
+    doing: string,
+    request: PageRequest,
+    reply: T,
+  ): Promise<Extract<PageAnswer, { type: T }>> {
+    const answer = await this.step(session, state, doing, () =>
+      state.page.evaluate(
+        (r) => (globalThis as unknown as { onnxpressPage: { handle(r: PageRequest): Promise<PageAnswer> } }).onnxpressPage.handle(r),
+        request,
+      ),
+    );
+    if (answer.type === 'error') {
+      const stage = request.type === 'start' || request.type === 'close' ? 'load' : request.type;
+      const what = stage === 'load' ? 'cannot create an ONNX Runtime session for' : 'onnxruntime-web failed to run';
+      const detail = answer.message.replace(/\s*\n\s*/g, ' ').trim();
+      throw new WorkerError(stage, detail, `${what} the ${session.label} model in ${this.version}: ${detail}`, session.modelPath);
+    }
+    if (answer.type !== reply) throw runtimeError(`the page answered '${answer.type}' to a '${request.type}' request`);
+    return answer as Extract<PageAnswer, { type: T }>;
+  }
+
+  /** Runs a step in the page, turning a deadline, a crash or a closed browser into an error naming the model. */
+  private async step<T>(session: BrowserSession, state: PageState, doing: string, step: () => Promise<T>): Promise<T> {
+    const deadline = this.deadline;
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline) timer = setTimeout(() => this.timeOut(), Math.max(0, deadline.at - Date.now()));
+    this.current = session;
+    try {
+      return await step();
+    } catch (e) {
+      if (this.timedOut) {
+        throw timeoutError(`onnxruntime-web was still ${doing} the ${session.label} model when the ${deadline!.seconds} s timeout ran out`, {
+          file: session.modelPath,
+        });
+      }
+      const why = state.crashed ?? (e as Error).message.split('\n')[0];
+      throw runtimeError(`${this.version} failed while ${doing} the ${session.label} model: ${why}`, { file: session.modelPath, cause: e });
+    } finally {
+      this.current = undefined;
+      clearTimeout(timer);
+    }
+  }
+
+  private timedOut = false;
+
   /** The deadline passed: everything stops, and the requests in flight fail. */
-  timeOut(): void {
-    for (const s of this.sessions) s.timedOut = true;
+  private timeOut(): void {
+    this.timedOut = true;
     this.killNow();
   }
 
@@ -98,14 +201,20 @@ export class BrowserHost {
   }
 }
 
+interface PageState {
+  page: Page;
+  version: string;
+  adapter?: AdapterInfo;
+  crashed?: string;
+}
+
 export class BrowserSession implements SessionRunner {
-  timedOut = false;
-  private page: Page | undefined;
-  private ready: Promise<void> | undefined;
+  /** WebGPU errors the page reported while this session's requests ran. */
+  readonly errors: string[] = [];
   private info: RuntimeInfo;
-  private readonly errors: string[] = [];
   private readonly work = mkdtempSync(join(tmpdir(), 'onnxpress-browser-'));
-  private crashed: string | undefined;
+  private ready: Promise<void> | undefined;
+  private loaded = false;
 
   constructor(
     private readonly host: BrowserHost,
@@ -125,35 +234,16 @@ export class BrowserSession implements SessionRunner {
   }
 
   started(): Promise<void> {
-    this.ready ??= this.start();
+    this.ready ??= this.host.opened(this, this.executionProviders.includes('webgpu')).then((state) => {
+      this.info = { ...this.info, version: state.version, ...(state.adapter ? { adapter: state.adapter } : {}) };
+      // Before any model of the validation loads: the answer does not depend on them.
+      this.refuseFloat16WithoutShaderF16();
+    });
     return this.ready;
-  }
-
-  private async start(): Promise<void> {
-    const page = await this.host.browser.contexts()[0]!.newPage();
-    this.page = page;
-    page.on('console', (message) => {
-      const type = message.type();
-      if ((type === 'error' || type === 'warning') && WEBGPU_MESSAGE.test(message.text())) this.errors.push(`console ${type}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => this.errors.push(`uncaught error in the page: ${error.message}`));
-    page.on('crash', () => (this.crashed = 'the page crashed'));
-    await this.call('starting onnxruntime-web for', async () => {
-      await page.goto(`${this.host.server.origin}/`);
-      await page.waitForFunction(() => (globalThis as { onnxpressPage?: unknown }).onnxpressPage !== undefined);
-    });
-    const webgpu = this.executionProviders.includes('webgpu');
-    const answer = await this.request(
-      'starting onnxruntime-web for',
-      { type: 'start', ortUrl: `/ort/${ORT_BUNDLE}`, wasmPaths: '/ort/', webgpu },
-      'started',
-    );
-    this.info = { ...this.info, version: answer.version, ...(answer.adapter ? { adapter: answer.adapter } : {}) };
   }
 
   async load(settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
     await this.started();
-    this.refuseFloat16WithoutShaderF16();
     let modelFile = settings.modelPath;
     if (settings.expose?.length) {
       const { modelBytesExposing } = await import('../expose.js');
@@ -163,13 +253,15 @@ export class BrowserSession implements SessionRunner {
     const server = this.host.server;
     const request: PageRequest = {
       type: 'load',
+      session: this.label,
       modelUrl: server.serve(modelFile),
       executionProviders: this.executionProviders,
       numThreads: settings.intraOpNumThreads,
       graphOptimizationLevel: settings.graphOptimizationLevel,
       samples: samples.map((sample) => sample.map((t) => ({ name: t.name, dataType: t.dataType, dims: t.dims, url: server.serve(t.file) }))),
     };
-    const m = await this.request('creating a session for', request, 'loaded');
+    const m = await this.host.request(this, 'creating a session for', request, 'loaded');
+    this.loaded = true;
     return { createMs: m.createMs, rssBeforeLoadBytes: 0, inputNames: m.inputNames, outputNames: m.outputNames };
   }
 
@@ -189,11 +281,8 @@ export class BrowserSession implements SessionRunner {
   }
 
   async run(sample: number, output: RunOutputs): Promise<RunReply> {
-    const m = await this.request(
-      `running sample ${sample} of`,
-      { type: 'run', sample, ...(output.names ? { outputs: [...output.names] } : {}) },
-      'ran',
-    );
+    const request: PageRequest = { type: 'run', session: this.label, sample, ...(output.names ? { outputs: [...output.names] } : {}) };
+    const m = await this.host.request(this, `running sample ${sample} of`, request, 'ran');
     const outputs: OutputFile[] = m.outputs.map((o, k) => {
       if (o.base64 === undefined) return { name: o.name, type: o.type, dims: o.dims, strings: o.strings ?? [] };
       const file = join(output.dir, `${output.prefix}-${k}.bin`);
@@ -204,69 +293,28 @@ export class BrowserSession implements SessionRunner {
   }
 
   async time(sample: number): Promise<number> {
-    return (await this.request(`running sample ${sample} of`, { type: 'time', sample }, 'timed')).ms;
+    return (await this.host.request(this, `running sample ${sample} of`, { type: 'time', session: this.label, sample }, 'timed')).ms;
   }
 
   async measure(outputs: readonly string[], samples?: readonly number[]): Promise<Map<string, OutputStats>> {
-    const request: PageRequest = { type: 'measure', outputs: [...outputs], ...(samples ? { samples: [...samples] } : {}) };
-    const m = await this.request('measuring the outputs of', request, 'measured');
+    const request: PageRequest = { type: 'measure', session: this.label, outputs: [...outputs], ...(samples ? { samples: [...samples] } : {}) };
+    const m = await this.host.request(this, 'measuring the outputs of', request, 'measured');
     return new Map(m.stats.map(({ name, maxAbs, nonFinite }) => [name, { maxAbs, nonFinite }]));
   }
 
+  /** The page's JavaScript heap (shared by the page's sessions): a browser does not tell a page's resident memory. */
   async peakRss(): Promise<number> {
-    return (await this.request('reading the memory use of', { type: 'memory' }, 'memory')).bytes;
+    return (await this.host.request(this, 'reading the memory use of', { type: 'memory' }, 'memory')).bytes;
   }
 
   async close(): Promise<void> {
-    if (this.page && !this.page.isClosed()) {
-      await this.request('closing', { type: 'close' }, 'closed').catch(() => undefined);
-      await this.page.close().catch(() => undefined);
-    }
+    if (this.loaded) await this.host.request(this, 'closing', { type: 'close', session: this.label }, 'closed').catch(() => undefined);
+    this.loaded = false;
     rmSync(this.work, { recursive: true, force: true });
   }
 
   kill(): void {
-    void this.page?.close().catch(() => undefined);
     rmSync(this.work, { recursive: true, force: true });
-  }
-
-  private async request<T extends PageAnswer['type']>(doing: string, request: PageRequest, reply: T): Promise<Extract<PageAnswer, { type: T }>> {
-    const page = this.page;
-    if (!page) throw runtimeError(`${this.label}: the page is not open`);
-    const answer = await this.call(doing, () =>
-      page.evaluate(
-        (r) => (globalThis as unknown as { onnxpressPage: { handle(r: PageRequest): Promise<PageAnswer> } }).onnxpressPage.handle(r),
-        request,
-      ),
-    );
-    if (answer.type === 'error') {
-      const stage = request.type === 'start' || request.type === 'close' ? 'load' : request.type;
-      const what = stage === 'load' ? 'cannot create an ONNX Runtime session for' : 'onnxruntime-web failed to run';
-      const detail = answer.message.replace(/\s*\n\s*/g, ' ').trim();
-      throw new WorkerError(stage, detail, `${what} the ${this.label} model in ${this.host.version}: ${detail}`, this.modelPath);
-    }
-    if (answer.type !== reply) throw runtimeError(`${this.label} page answered '${answer.type}' to a '${request.type}' request`);
-    return answer as Extract<PageAnswer, { type: T }>;
-  }
-
-  /** Runs a step of the page, turning a deadline, a crash or a closed browser into an error naming the model. */
-  private async call<T>(doing: string, step: () => Promise<T>): Promise<T> {
-    const deadline = this.host.deadline;
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline) timer = setTimeout(() => this.host.timeOut(), Math.max(0, deadline.at - Date.now()));
-    try {
-      return await step();
-    } catch (e) {
-      if (this.timedOut) {
-        throw timeoutError(`onnxruntime-web was still ${doing} the ${this.label} model when the ${deadline!.seconds} s timeout ran out`, {
-          file: this.modelPath,
-        });
-      }
-      const why = this.crashed ?? (e as Error).message.split('\n')[0];
-      throw runtimeError(`${this.host.version} failed while ${doing} the ${this.label} model: ${why}`, { file: this.modelPath, cause: e });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 

@@ -2,6 +2,8 @@
  * Requests and answers between a BrowserSession (host.ts, in Node) and its page (page-worker.ts, in Chromium):
  * protocol.ts's requests with URLs on the loopback server in place of files, and outputs carried back as base64.
  * The page exposes `onnxpressPage.handle(request)`; the parent calls it with page.evaluate, one request at a time.
+ * One page serves every model of a validation (one WebAssembly instance, one WebGPU device: each costs seconds to
+ * start); requests about a model name its session.
  */
 import type { AdapterInfo } from '../runners.js';
 import type { OutputStats } from '../protocol.js';
@@ -18,17 +20,18 @@ export type PageRequest =
   | { type: 'start'; ortUrl: string; wasmPaths: string; webgpu: boolean }
   | {
       type: 'load';
+      session: string;
       modelUrl: string;
       executionProviders: string[];
       numThreads: number;
       graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
       samples: PageTensor[][];
     }
-  | { type: 'run'; sample: number; outputs?: string[] }
-  | { type: 'time'; sample: number }
-  | { type: 'measure'; outputs: string[]; samples?: number[] }
+  | { type: 'run'; session: string; sample: number; outputs?: string[] }
+  | { type: 'time'; session: string; sample: number }
+  | { type: 'measure'; session: string; outputs: string[]; samples?: number[] }
   | { type: 'memory' }
-  | { type: 'close' };
+  | { type: 'close'; session: string };
 
 export interface PageOutput {
   name: string;

@@ -46,8 +46,8 @@ const TYPES: Record<number, [OrtWeb.Tensor.Type, new (buffer: ArrayBuffer) => Ar
 };
 
 let ort: OrtModule | undefined;
-let session: Session | undefined;
-let feeds: Feed[] = [];
+/** Each model's session and input samples, by the name the parent gave it. */
+const sessions = new Map<string, { session: Session; feeds: Feed[] }>();
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {
   const response = await fetch(url);
@@ -100,26 +100,35 @@ async function start(request: Extract<PageRequest, { type: 'start' }>): Promise<
 
 async function load(request: Extract<PageRequest, { type: 'load' }>): Promise<PageAnswer> {
   // Threads need SharedArrayBuffer, which only a cross-origin isolated page has.
+  // (Read once, when the first session starts the WebAssembly module.)
   ort!.env.wasm.numThreads = page.crossOriginIsolated === true ? request.numThreads : 1;
-  feeds = [];
+  const feeds: Feed[] = [];
   for (const sample of request.samples) {
     const feed: Feed = {};
     for (const t of sample) feed[t.name] = await toTensor(t);
     feeds.push(feed);
   }
   const started = page.performance.now();
-  session = await ort!.InferenceSession.create(request.modelUrl, {
+  const session = await ort!.InferenceSession.create(request.modelUrl, {
     executionProviders: request.executionProviders,
     graphOptimizationLevel: request.graphOptimizationLevel,
     logSeverityLevel: 3,
   });
   const createMs = page.performance.now() - started;
+  await sessions.get(request.session)?.session.release();
+  sessions.set(request.session, { session, feeds });
   return { type: 'loaded', createMs, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
 }
 
 /** session.run and the download of every output, timed together. */
-async function timedRun(sample: number, fetchNames?: readonly string[]): Promise<{ ms: number; values: [string, OrtWeb.Tensor, unknown][] }> {
-  if (!session) throw new Error('no session loaded');
+async function timedRun(
+  name: string,
+  sample: number,
+  fetchNames?: readonly string[],
+): Promise<{ ms: number; values: [string, OrtWeb.Tensor, unknown][] }> {
+  const loaded = sessions.get(name);
+  if (!loaded) throw new Error('no session loaded');
+  const { session, feeds } = loaded;
   const feed = feeds[sample];
   if (!feed) throw new Error(`there is no input sample ${sample}`);
   const names = fetchNames ?? session.outputNames;
@@ -146,7 +155,7 @@ function base64(view: ArrayBufferView): string {
 }
 
 async function run(request: Extract<PageRequest, { type: 'run' }>): Promise<PageAnswer> {
-  const { ms, values } = await timedRun(request.sample, request.outputs);
+  const { ms, values } = await timedRun(request.session, request.sample, request.outputs);
   const outputs: PageOutput[] = values.map(([name, value, data]) => {
     const dims = value.dims.map(Number);
     if (value.type === 'string') return { name, type: value.type, dims, strings: [...(data as string[])] };
@@ -167,8 +176,8 @@ function halfToFloat(h: number): number {
 async function measure(request: Extract<PageRequest, { type: 'measure' }>): Promise<PageAnswer> {
   const names = [...new Set(request.outputs)];
   const stats = new Map<string, OutputStats>(names.map((n) => [n, { maxAbs: 0, nonFinite: 0 }]));
-  for (const sample of request.samples ?? feeds.map((_, i) => i)) {
-    const { values } = await timedRun(sample, names);
+  for (const sample of request.samples ?? (sessions.get(request.session)?.feeds ?? []).map((_, i) => i)) {
+    const { values } = await timedRun(request.session, sample, names);
     for (const [name, value, data] of values) {
       const s = stats.get(name)!;
       const numbers = value.type === 'float16' ? Array.from(data as Uint16Array, halfToFloat) : (data as ArrayLike<number>);
@@ -193,14 +202,14 @@ async function handle(request: PageRequest): Promise<PageAnswer> {
       case 'run':
         return await run(request);
       case 'time':
-        return { type: 'timed', ms: (await timedRun(request.sample)).ms };
+        return { type: 'timed', ms: (await timedRun(request.session, request.sample)).ms };
       case 'measure':
         return await measure(request);
       case 'memory':
         return { type: 'memory', bytes: page.performance.memory?.usedJSHeapSize ?? 0 };
       case 'close':
-        await session?.release();
-        session = undefined;
+        await sessions.get(request.session)?.session.release();
+        sessions.delete(request.session);
         return { type: 'closed' };
     }
   } catch (e) {
