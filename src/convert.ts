@@ -90,6 +90,8 @@ export interface ConvertFileOptions {
   /** More files the output must not overwrite (the input never is). */
   protect?: readonly string[];
   registry?: ConversionRegistry;
+  /** Called with the converted model before anything is written (convert --target's lint); throwing stops the write. */
+  beforeSave?: (model: Model) => void;
 }
 
 export async function convertFile(
@@ -101,6 +103,7 @@ export async function convertFile(
 ): Promise<ConvertFileResult> {
   const model = loadModel(input);
   const summary = await convertModel(model, to, options, settings.registry);
+  settings.beforeSave?.(model);
   const save = saveModel(model, output, { protect: [input, ...(settings.protect ?? [])] });
   return { input, output: save.path, inputBytes: statSync(input).size, save, summary };
 }

@@ -2,7 +2,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtInConversions } from '../conversions/builtins.js';
 import { convertFile } from '../convert.js';
-import { isOnnxpressError, messageOf } from '../errors.js';
+import { isOnnxpressError, messageOf, usageError } from '../errors.js';
+import type { Model } from '../ir/model.js';
+import { lintForTarget } from '../runtime/op-support/lint.js';
 import type { ConvertedModel, ConvertJob, WorkerError, WorkerMessage } from './convert-action.js';
 
 function plain(value: unknown): ConvertedModel['summary'] {
@@ -22,12 +24,34 @@ function errorOf(e: unknown): WorkerError {
   return { message: messageOf(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) };
 }
 
+/** Sends the target lint of a converted model to the main thread (which prints it) and refuses ops without a kernel. */
+function lintBeforeSave(input: string, model: Model, job: ConvertJob): void {
+  const target = job.target!;
+  const findings = lintForTarget(model, target);
+  if (findings.length > 0) parentPort?.postMessage({ type: 'lint', input, target, findings } satisfies WorkerMessage);
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0 && !job.allowUnsupportedOps) {
+    throw usageError(
+      `the converted model has ops without a kernel in --target ${target}: ${errors.map((f) => f.op).join(', ')}; nothing was written`,
+      {
+        file: input,
+        hint: 'convert for another target, or write it anyway with --allow-unsupported-ops',
+      },
+    );
+  }
+}
+
 async function run(job: ConvertJob): Promise<WorkerMessage> {
   try {
     const registry = job.plugins.length ? await builtInConversions().withModules(job.plugins) : builtInConversions();
     const results: ConvertedModel[] = [];
     for (const [i, input] of job.inputs.entries()) {
-      const r = await convertFile(input, job.outputs[i]!, job.to, job.options, { protect: job.inputs, registry });
+      const beforeSave = job.target ? (model: Model) => lintBeforeSave(input, model, job) : undefined;
+      const r = await convertFile(input, job.outputs[i]!, job.to, job.options, {
+        protect: job.inputs,
+        registry,
+        ...(beforeSave ? { beforeSave } : {}),
+      });
       results.push({ input: r.input, output: r.output, inputBytes: r.inputBytes, outputBytes: r.save.bytes, summary: plain(r.summary) });
     }
     return { type: 'done', results };

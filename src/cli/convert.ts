@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import type { ConversionRegistry } from '../conversions/registry.js';
+import { TARGET_CHOICES } from '../conversions/targets.js';
 import { OPSET_FLAG, OPSET_OPTION } from '../conversions/upgrade.js';
+import { TARGETS } from '../runtime/op-support/lint.js';
 
 export interface ConvertArgs {
   models: string[];
@@ -8,6 +10,8 @@ export interface ConvertArgs {
   outDir?: string;
   to: string;
   json: boolean;
+  target?: (typeof TARGETS)[number];
+  allowUnsupportedOps: boolean;
   [option: string]: unknown;
 }
 
@@ -26,8 +30,20 @@ export const convertCommand = (registry: ConversionRegistry, argv: readonly stri
       .option('to', { type: 'string', demandOption: true, choices: registry.names(), describe: 'Conversion to apply' })
       .option('json', { type: 'boolean', default: false, describe: 'Print results as JSON' })
       // Global: any conversion runs after an upgrade to this opset (with --to none or --to upgrade, only that).
-      .option(OPSET_FLAG, OPSET_OPTION);
-    const seen = new Set<string>([OPSET_FLAG]);
+      .option(OPSET_FLAG, OPSET_OPTION)
+      .option('target', {
+        type: 'string',
+        choices: [...TARGETS],
+        describe:
+          'Where the model will run: lint the output for ops without a kernel there before writing it, and follow the target ' +
+          `(web: ${TARGET_CHOICES.web}; webgpu: ${TARGET_CHOICES.webgpu})`,
+      })
+      .option('allow-unsupported-ops', {
+        type: 'boolean',
+        default: false,
+        describe: 'With --target: write the output even when an op has no kernel there (the lint is printed as warnings)',
+      });
+    const seen = new Set<string>([OPSET_FLAG, 'target', 'allow-unsupported-ops']);
     for (const def of registry.list()) {
       const names = Object.keys(def.options).filter((n) => !seen.has(n));
       for (const [name, opt] of Object.entries(def.options)) {
