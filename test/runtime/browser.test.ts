@@ -123,17 +123,22 @@ describe.skipIf((!CHROMIUM && !process.env.CI) || !HAVE_CORPUS)('validate --prov
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('exit', (code, signal) => resolve({ code, signal })),
     );
-    // Wait for the browser (more marked processes than the CLI and its session worker), then for it to be working.
-    let most = 0;
-    for (let i = 0; i < 600 && most < 3; i++) {
-      most = Math.max(most, processesMarked(marker).length);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      // Wait for the browser (more marked processes than the CLI and its session worker), then for it to be working.
+      let most = 0;
+      for (let i = 0; i < 600 && most < 3; i++) {
+        most = Math.max(most, processesMarked(marker).length);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(most).toBeGreaterThanOrEqual(3);
+      await new Promise((r) => setTimeout(r, 5000));
+      child.kill('SIGINT');
+      const end = await exited;
+      expect(end.signal === 'SIGINT' || end.code === 130).toBe(true);
+    } finally {
+      // A failed expectation must not leave the validation (and its browser) running.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
     }
-    expect(most).toBeGreaterThanOrEqual(3);
-    await new Promise((r) => setTimeout(r, 5000));
-    child.kill('SIGINT');
-    const end = await exited;
-    expect(end.signal === 'SIGINT' || end.code === 130).toBe(true);
     expect(await settled(marker)).toEqual([]);
   }, 180_000);
 });

@@ -81,6 +81,17 @@ describe('convert --target', () => {
     expect(readdirSync(out)).toEqual(['model.onnx']);
   });
 
+  it('variants --target makes a variant with such an op an error and writes nothing for it', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'custom.onnx');
+    saveModel(oneNode('Tokenize', DataType.FLOAT, 'ai.onnx.contrib'), input);
+    const r = await runCli(['variants', input, '--only', 'fp16', '--no-validate', '--target', 'web', '--json']);
+    const outcome = (JSON.parse(r.stdout) as { variants: { status: string; error?: { message: string } }[] }).variants[0]!;
+    expect(outcome.status).toBe('error');
+    expect(outcome.error!.message).toMatch(/ops without a kernel in target web: ai\.onnx\.contrib::Tokenize .*custom-op domain/);
+    expect(readdirSync(dir)).toEqual(['custom.onnx']);
+  });
+
   it.skipIf(!HAVE_CORPUS)('webgpu: warns about int8 ops that run on the CPU, and keeps float32 inputs/outputs of an FP16 model', async () => {
     const dir = tempDir();
     const model = join(CORPUS_MODELS_DIR, 'char_gpt', 'model.onnx');

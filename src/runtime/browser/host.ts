@@ -165,7 +165,7 @@ export class BrowserHost {
       return await step();
     } catch (e) {
       if (this.timedOut) {
-        throw timeoutError(`onnxruntime-web was still ${doing} the ${session.label} model when the ${deadline!.seconds} s timeout ran out`, {
+        throw timeoutError(`the browser was still ${doing} the ${session.label} model when the ${deadline!.seconds} s timeout ran out`, {
           file: session.modelPath,
         });
       }
