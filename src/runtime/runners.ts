@@ -17,6 +17,11 @@ export interface RuntimeInfo {
   /** Where the runtime ran: in Node, or in a page of this browser ('Chromium 156.0...'). */
   host: string;
   adapter?: AdapterInfo;
+  /**
+   * Op types by the execution provider onnxruntime placed them on (browser sessions started to log placements;
+   * onnxruntime logs them only when a model uses more than one provider: absent, every node ran on the first).
+   */
+  placements?: Record<string, string[]>;
 }
 
 /** A WebGPU adapter as the page sees it (GPUAdapter.info and .features). */

@@ -4,8 +4,8 @@
  * answering the same requests as a session worker (load, run, time, measure, close). The page's console errors and
  * uncaught errors are collected: WebGPU reports validation errors there, not to the code that caused them.
  *
- * The browser and the server stop on close, on failure and on SIGINT/SIGTERM (the whole browser process group is
- * killed, then the signal is raised again).
+ * The browser and the server stop on close, on failure, at the deadline and on SIGINT/SIGTERM/SIGHUP (playwright's
+ * handlers kill the browser's process group); a process that dies otherwise closes the pipe the browser needs.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import type { AdapterInfo, OpenOptions, RuntimeInfo, SessionRunner } from '../ru
 import { runnerFor } from '../runners.js';
 import type { Deadline, LoadInfo, RunOutputs, RunReply } from '../session.js';
 import { WorkerError } from '../session.js';
-import { findChromium, launchChromium, WEBGPU_FLAGS, type ChromiumProcess } from './chromium.js';
+import { findChromium, WEBGPU_FLAGS } from './chromium.js';
 import { float16Uses } from './float16-uses.js';
 import type { PageAnswer, PageRequest } from './page-protocol.js';
 import { PageServer } from './server.js';
@@ -29,8 +29,6 @@ const ORT_BUNDLE = 'ort.webgpu.bundle.min.mjs';
 /** Console messages that are WebGPU's (validation errors, lost devices, shader compilation) rather than the page's. */
 const WEBGPU_MESSAGE = /webgpu|wgsl|gpu(device|buffer|adapter|queue)|shader|\[invalid |while validating|device (was )?lost|validation error/i;
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
 export class BrowserHost {
   private readonly sessions = new Set<BrowserSession>();
   private closed = false;
@@ -39,33 +37,36 @@ export class BrowserHost {
   private queue: Promise<unknown> = Promise.resolve();
   /** The session whose request is in flight: console errors meanwhile are its. */
   private current: BrowserSession | undefined;
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.killNow();
-    for (const s of SIGNALS) process.removeListener(s, this.onSignal);
-    process.kill(process.pid, signal);
-  };
 
   private constructor(
     readonly executable: string,
-    private readonly chromiumProcess: ChromiumProcess,
     readonly browser: Browser,
     readonly server: PageServer,
     readonly deadline: Deadline | undefined,
-  ) {
-    for (const s of SIGNALS) process.on(s, this.onSignal);
-  }
+    private readonly logPlacements: boolean,
+  ) {}
 
-  /** Starts Chromium (`executable`, else found on PATH) and the server. */
-  static async start(executable: string | undefined, deadline?: Deadline): Promise<BrowserHost> {
+  /**
+   * Starts Chromium (`executable`, else found on PATH) and the server. `logPlacements`: record which execution
+   * provider each node of each session runs on (RuntimeInfo.placements; onnxruntime's verbose log, which costs time).
+   */
+  static async start(executable: string | undefined, deadline?: Deadline, options: { logPlacements?: boolean } = {}): Promise<BrowserHost> {
     const file = findChromium(executable);
     const server = await PageServer.start();
-    let chromiumProcess: ChromiumProcess | undefined;
     try {
-      chromiumProcess = await launchChromium(file, WEBGPU_FLAGS);
-      const browser = await chromium.connectOverCDP(chromiumProcess.endpoint);
-      return new BrowserHost(file, chromiumProcess, browser, server, deadline);
+      // Playwright talks to the browser over a pipe, so the browser exits when this process dies however it dies;
+      // on SIGINT, SIGTERM and SIGHUP it kills the browser's process group, then exits (130 on Ctrl-C).
+      const browser = await chromium.launch({
+        executablePath: file,
+        headless: true,
+        args: [...WEBGPU_FLAGS],
+        timeout: 60_000,
+        handleSIGINT: true,
+        handleSIGTERM: true,
+        handleSIGHUP: true,
+      });
+      return new BrowserHost(file, browser, server, deadline, options.logPlacements === true);
     } catch (e) {
-      chromiumProcess?.kill();
       await server.close();
       throw e instanceof OnnxpressError ? e : runtimeError(`cannot drive ${file}: ${(e as Error).message}`, { file, cause: e });
     }
@@ -91,11 +92,14 @@ export class BrowserHost {
   }
 
   private async openPage(session: BrowserSession, webgpu: boolean): Promise<PageState> {
-    const page = await this.browser.contexts()[0]!.newPage();
+    const page = await this.browser.newPage();
     const state: PageState = { page, version: 'unknown' };
     page.on('console', (message) => {
       const type = message.type();
-      if ((type === 'error' || type === 'warning') && WEBGPU_MESSAGE.test(message.text())) this.report(`console ${type}: ${message.text()}`);
+      const text = message.text();
+      // onnxruntime's own log lines ("[W:onnxruntime:...]") are not the browser's WebGPU errors.
+      if (/\[[VIWEF]:onnxruntime:/.test(text)) return;
+      if ((type === 'error' || type === 'warning') && WEBGPU_MESSAGE.test(text)) this.report(`console ${type}: ${text}`);
     });
     page.on('pageerror', (error) => this.report(`uncaught error in the page: ${error.message}`));
     page.on('crash', () => (state.crashed = 'the page crashed'));
@@ -107,7 +111,7 @@ export class BrowserHost {
       session,
       state,
       'starting onnxruntime-web for',
-      { type: 'start', ortUrl: `/ort/${ORT_BUNDLE}`, wasmPaths: '/ort/', webgpu },
+      { type: 'start', ortUrl: `/ort/${ORT_BUNDLE}`, wasmPaths: '/ort/', webgpu, placements: this.logPlacements },
       'started',
     );
     state.version = answer.version;
@@ -188,16 +192,11 @@ export class BrowserHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const s of SIGNALS) process.removeListener(s, this.onSignal);
-    await this.browser.close().catch(() => undefined);
-    this.chromiumProcess.kill();
-    await Promise.all([this.chromiumProcess.exited, this.server.close()]);
+    await Promise.all([this.browser.close().catch(() => undefined), this.server.close()]);
   }
 
   private killNow(): void {
-    this.closed = true;
-    this.chromiumProcess.kill();
-    void this.server.close();
+    void this.close();
   }
 }
 
@@ -211,6 +210,8 @@ interface PageState {
 export class BrowserSession implements SessionRunner {
   /** WebGPU errors the page reported while this session's requests ran. */
   readonly errors: string[] = [];
+  /** Op types by the execution provider that runs them (with BrowserHost's `logPlacements`). */
+  readonly placements = new Map<string, string[]>();
   private info: RuntimeInfo;
   private readonly work = mkdtempSync(join(tmpdir(), 'onnxpress-browser-'));
   private ready: Promise<void> | undefined;
@@ -226,7 +227,8 @@ export class BrowserSession implements SessionRunner {
   }
 
   runtime(): RuntimeInfo {
-    return this.info;
+    if (this.placements.size === 0) return this.info;
+    return { ...this.info, placements: Object.fromEntries([...this.placements].map(([ep, ops]) => [ep, [...new Set(ops)].sort()])) };
   }
 
   consoleErrors(): string[] {
@@ -262,6 +264,7 @@ export class BrowserSession implements SessionRunner {
     };
     const m = await this.host.request(this, 'creating a session for', request, 'loaded');
     this.loaded = true;
+    for (const line of m.placementLog ?? []) readPlacement(line, this.placements);
     return { createMs: m.createMs, rssBeforeLoadBytes: 0, inputNames: m.inputNames, outputNames: m.outputNames };
   }
 
@@ -316,6 +319,26 @@ export class BrowserSession implements SessionRunner {
   kill(): void {
     rmSync(this.work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Reads onnxruntime's verbose node placement log: " Node(s) placed on [WebGpuExecutionProvider]. Number of nodes: 3"
+ * then one "  OpType (node name)" line per node, or " All nodes placed on [WebGpuExecutionProvider]" and no list.
+ */
+function readPlacement(line: string, placements: Map<string, string[]>): void {
+  const text = line.replace(/^.*VerifyEachNodeIsAssignedToAnEp\]/, '');
+  if (text === line) return;
+  const provider = /(?:Node\(s\)|All nodes) placed on \[(\w+)\]/.exec(text)?.[1];
+  if (provider) {
+    // Re-inserted, so the provider being listed is the map's last entry.
+    const ops = placements.get(provider) ?? [];
+    placements.delete(provider);
+    placements.set(provider, ops);
+    return;
+  }
+  const node = /^\s+(\S+) \(/.exec(text);
+  const current = [...placements.values()].pop();
+  if (node && current) current.push(node[1]!);
 }
 
 function describeAdapter(adapter: NonNullable<RuntimeInfo['adapter']>): string {

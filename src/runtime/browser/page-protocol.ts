@@ -16,8 +16,11 @@ export interface PageTensor {
 }
 
 export type PageRequest =
-  /** Loads onnxruntime-web and, for WebGPU, requests the adapter it will use. */
-  | { type: 'start'; ortUrl: string; wasmPaths: string; webgpu: boolean }
+  /**
+   * Loads onnxruntime-web and, for WebGPU, requests the adapter it will use. `placements`: sessions log where each
+   * node runs (onnxruntime's verbose "Node placements" lines, on the console), which the parent reads.
+   */
+  | { type: 'start'; ortUrl: string; wasmPaths: string; webgpu: boolean; placements: boolean }
   | {
       type: 'load';
       session: string;
@@ -44,7 +47,8 @@ export interface PageOutput {
 
 export type PageAnswer =
   | { type: 'started'; version: string; adapter?: AdapterInfo; crossOriginIsolated: boolean; numThreadsMax: number }
-  | { type: 'loaded'; createMs: number; inputNames: string[]; outputNames: string[] }
+  /** `placementLog`: onnxruntime's node placement lines, when the page was started with `placements`. */
+  | { type: 'loaded'; createMs: number; inputNames: string[]; outputNames: string[]; placementLog?: string[] }
   | { type: 'ran'; ms: number; outputs: PageOutput[] }
   | { type: 'timed'; ms: number }
   | { type: 'measured'; stats: (OutputStats & { name: string })[] }

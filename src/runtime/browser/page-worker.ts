@@ -46,6 +46,9 @@ const TYPES: Record<number, [OrtWeb.Tensor.Type, new (buffer: ArrayBuffer) => Ar
 };
 
 let ort: OrtModule | undefined;
+let logPlacements = false;
+/** Where onnxruntime's node placement lines go while a session is created (see captureConsole). */
+let placementLog: string[] | undefined;
 /** Each model's session and input samples, by the name the parent gave it. */
 const sessions = new Map<string, { session: Session; feeds: Feed[] }>();
 
@@ -62,6 +65,21 @@ async function toTensor(t: PageTensor): Promise<OrtWeb.Tensor> {
   return new ort!.Tensor(type[0], data as Float32Array, t.dims);
 }
 
+/**
+ * Routes onnxruntime's node placement lines (it logs through the console functions it found when it started, so
+ * this is installed before it loads) to `placementLog`; everything else goes to the console as before.
+ */
+function captureConsole(): void {
+  for (const m of ['log', 'warn', 'error', 'info'] as const) {
+    const original = console[m].bind(console);
+    console[m] = (...args: unknown[]) => {
+      const text = args.map(String).join(' ');
+      if (text.includes('VerifyEachNodeIsAssignedToAnEp')) placementLog?.push(text);
+      else original(...args);
+    };
+  }
+}
+
 function isSoftware(adapter: GpuAdapter): boolean {
   const info = adapter.info ?? {};
   const words = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`;
@@ -69,8 +87,11 @@ function isSoftware(adapter: GpuAdapter): boolean {
 }
 
 async function start(request: Extract<PageRequest, { type: 'start' }>): Promise<PageAnswer> {
+  if (request.placements) captureConsole();
   ort = (await import(request.ortUrl)) as OrtModule;
-  ort.env.logLevel = 'error';
+  logPlacements = request.placements;
+  // Verbose only so that a session can log its node placements; runs log errors only (their run options).
+  ort.env.logLevel = logPlacements ? 'verbose' : 'error';
   ort.env.wasm.wasmPaths = request.wasmPaths;
   let adapter: AdapterInfo | undefined;
   if (request.webgpu) {
@@ -108,16 +129,26 @@ async function load(request: Extract<PageRequest, { type: 'load' }>): Promise<Pa
     for (const t of sample) feed[t.name] = await toTensor(t);
     feeds.push(feed);
   }
+  const log: string[] = [];
+  placementLog = log;
   const started = page.performance.now();
   const session = await ort!.InferenceSession.create(request.modelUrl, {
     executionProviders: request.executionProviders,
     graphOptimizationLevel: request.graphOptimizationLevel,
-    logSeverityLevel: 3,
+    logSeverityLevel: logPlacements ? 0 : 3,
+    logVerbosityLevel: 0,
   });
   const createMs = page.performance.now() - started;
+  placementLog = undefined;
   await sessions.get(request.session)?.session.release();
   sessions.set(request.session, { session, feeds });
-  return { type: 'loaded', createMs, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
+  return {
+    type: 'loaded',
+    createMs,
+    inputNames: [...session.inputNames],
+    outputNames: [...session.outputNames],
+    ...(logPlacements ? { placementLog: log } : {}),
+  };
 }
 
 /** session.run and the download of every output, timed together. */
@@ -136,7 +167,7 @@ async function timedRun(
   const missing = names.filter((n) => !known.has(n));
   if (missing.length > 0) throw new Error(`the session has no output ${missing.map((n) => `'${n}'`).join(', ')}`);
   const started = page.performance.now();
-  const results = await session.run(feed, [...names]);
+  const results = await session.run(feed, [...names], { logSeverityLevel: 3 });
   const values: [string, OrtWeb.Tensor, unknown][] = [];
   for (const name of names) {
     const value = results[name]!;

@@ -7,8 +7,12 @@
  * name core/providers/webgpu files), so the list is the kernel registrations of
  * onnxruntime/core/providers/webgpu/webgpu_execution_provider.cc and
  * onnxruntime/contrib_ops/webgpu/webgpu_contrib_kernels.cc (onnxruntime main, 2026), not the older JSEP list in
- * js/web/docs/webgpu-operators.md. A node without a WebGPU kernel is assigned to the CPU provider (WebAssembly):
- * it runs, with copies between GPU and CPU memory around it.
+ * js/web/docs/webgpu-operators.md; the release has more than that source listed, so the ops measured on it (node
+ * placements logged by onnxruntime-web in Chromium, test/runtime/webgpu-kernels.test.ts) are added: HardSwish,
+ * Identity, LpNormalization, Max, Min, Mish, Softplus, Trilu. Measured without a WebGPU kernel: Celu, Hardmax,
+ * IsInf, IsNaN, LogSoftmax, Mean, MeanVarianceNormalization, NonZero, Round, Selu, Shrink, Sign, Size, Softsign,
+ * Sum, Unique. A node without a WebGPU kernel is assigned to the CPU provider (WebAssembly): it runs, with copies
+ * between GPU and CPU memory around it.
  *
  * WebAssembly: onnxruntime-web's wasm build has onnxruntime's CPU kernels, contrib (com.microsoft) and ai.onnx.ml
  * included: measured with one-node models, it creates a session exactly where onnxruntime-node's CPU provider does
@@ -18,7 +22,8 @@
 export const OP_SUPPORT_SOURCE = {
   runtime: 'onnxruntime-web',
   version: '1.31.0-dev.20260914-8d85527a0',
-  webgpu: 'onnxruntime core/providers/webgpu/webgpu_execution_provider.cc, contrib_ops/webgpu/webgpu_contrib_kernels.cc',
+  webgpu:
+    'onnxruntime core/providers/webgpu/webgpu_execution_provider.cc, contrib_ops/webgpu/webgpu_contrib_kernels.cc, and node placements measured in Chromium',
   wasm: "onnxruntime's CPU execution provider (measured: one-node models in onnxruntime-web's wasm build)",
 } as const;
 
@@ -66,6 +71,8 @@ export const WEBGPU_KERNELS: Readonly<Record<string, readonly string[]>> = {
     'Greater',
     'GreaterOrEqual',
     'HardSigmoid',
+    'HardSwish',
+    'Identity',
     'If',
     'InstanceNormalization',
     'LayerNormalization',
@@ -73,8 +80,12 @@ export const WEBGPU_KERNELS: Readonly<Record<string, readonly string[]>> = {
     'Less',
     'LessOrEqual',
     'Log',
+    'LpNormalization',
     'MatMul',
+    'Max',
     'MaxPool',
+    'Min',
+    'Mish',
     'Mul',
     'Neg',
     'Not',
@@ -82,8 +93,6 @@ export const WEBGPU_KERNELS: Readonly<Record<string, readonly string[]>> = {
     'Pow',
     'Range',
     'Reciprocal',
-    'ReduceL1',
-    'ReduceL2',
     'ReduceLogSum',
     'ReduceLogSumExp',
     'ReduceMax',
@@ -102,6 +111,7 @@ export const WEBGPU_KERNELS: Readonly<Record<string, readonly string[]>> = {
     'Sinh',
     'Slice',
     'Softmax',
+    'Softplus',
     'Split',
     'Sqrt',
     'Squeeze',
@@ -111,6 +121,7 @@ export const WEBGPU_KERNELS: Readonly<Record<string, readonly string[]>> = {
     'ThresholdedRelu',
     'Tile',
     'Transpose',
+    'Trilu',
     'Unsqueeze',
     'Where',
   ],
