@@ -50,4 +50,29 @@ describe.skipIf(!CHROMIUM && !process.env.CI)('the WebGPU kernel table against o
     );
     expect(placed).toEqual(expected);
   }, 180_000);
+
+  it("collects the page's WebGPU console errors and uncaught errors for the session, and nothing else", async () => {
+    const dir = tempDir();
+    const b = new ModelBuilder({ opset: 18 });
+    b.output(b.node('Relu', [b.input('x', DataType.FLOAT, [4])]), DataType.FLOAT, [4]);
+    const file = join(dir, 'relu.onnx');
+    saveModel(b.build(), file);
+    host ??= await BrowserHost.start(undefined, undefined, { logPlacements: true });
+    const session = host.session('console', file, { providers: ['web-webgpu'] });
+    await session.started();
+    const page = host.browser.contexts().flatMap((c) => c.pages())[0]!;
+    await page.evaluate(() => {
+      console.error('[Invalid ShaderModule "matmul"] is invalid. - While validating compute stage');
+      console.error('an unrelated message');
+      setTimeout(() => {
+        throw new Error('thrown in the page');
+      });
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(session.consoleErrors()).toEqual([
+      'console error: [Invalid ShaderModule "matmul"] is invalid. - While validating compute stage',
+      'uncaught error in the page: thrown in the page',
+    ]);
+    await session.close();
+  }, 120_000);
 });
