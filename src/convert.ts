@@ -4,7 +4,6 @@ import { basename, join, resolve } from 'node:path';
 import { builtInConversions } from './conversions/builtins.js';
 import type { ConversionRegistry } from './conversions/registry.js';
 import type { ConversionDef, ConversionSummary } from './conversions/types.js';
-import { upgradeConversion } from './conversions/upgrade.js';
 import { passError, usageError } from './errors.js';
 import type { Model } from './ir/model.js';
 import { loadModel } from './io/load.js';
@@ -52,30 +51,15 @@ export async function applyConversions(
   return summaries;
 }
 
-/**
- * Converts `model` in place with one conversion. With `options.opset` (the convert command's `--opset N`), the
- * model is first upgraded to that opset (the `upgrade` conversion), whatever the conversion; its notes come first.
- */
+/** Converts `model` in place with one conversion (several in a row: applyConversions). */
 export async function convertModel(
   model: Model,
   to: string,
   options: Record<string, unknown> = {},
   registry: ConversionRegistry = builtInConversions(),
 ): Promise<ConversionSummary> {
-  if (options.opset === undefined || options.opset === null || to === upgradeConversion.name) {
-    const [summary] = await applyConversions(model, [{ to, options }], registry);
-    return summary!;
-  }
-  const withUpgrade = registry.has(upgradeConversion.name) ? registry : registry.with([upgradeConversion]);
-  const [upgrade, summary] = await applyConversions(
-    model,
-    [
-      { to: upgradeConversion.name, options: { opset: options.opset } },
-      { to, options },
-    ],
-    withUpgrade,
-  );
-  return { ...summary!, notes: [...(upgrade!.notes ?? []), ...(summary!.notes ?? [])], upgrade: upgrade! };
+  const [summary] = await applyConversions(model, [{ to, options }], registry);
+  return summary!;
 }
 
 export interface ConvertFileResult {
@@ -90,8 +74,6 @@ export interface ConvertFileOptions {
   /** More files the output must not overwrite (the input never is). */
   protect?: readonly string[];
   registry?: ConversionRegistry;
-  /** Called with the converted model before anything is written (convert --target's lint); throwing stops the write. */
-  beforeSave?: (model: Model) => void;
 }
 
 export async function convertFile(
@@ -103,7 +85,6 @@ export async function convertFile(
 ): Promise<ConvertFileResult> {
   const model = loadModel(input);
   const summary = await convertModel(model, to, options, settings.registry);
-  settings.beforeSave?.(model);
   const save = saveModel(model, output, { protect: [input, ...(settings.protect ?? [])] });
   return { input, output: save.path, inputBytes: statSync(input).size, save, summary };
 }

@@ -4,7 +4,7 @@
  * same file. Cases and the copy run interleaved, several rounds, medians
  * reported. See docs/benchmarks.md.
  *
- *   node dist/bench/run.js [--rounds 5] [--write-docs] [--regenerate] [--check] [--model FILE]
+ *   node dist/bench/run.js [--rounds 5] [--write-docs] [--regenerate] [--check] [--model FILE] [--skip-search]
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -19,6 +19,7 @@ import { saveModel } from '../io/save.js';
 import { ensureBertBase } from './bert-model.js';
 import { runChild, usageMethod, type UsageMethod } from './child.js';
 import { machineInfo } from './machine.js';
+import { searchRows } from './search-cost.js';
 import { formatMegabytes, formatReport, formatSeconds, replaceMarkedSection, type ResultRow } from './report.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -229,6 +230,7 @@ function main(): number {
       'write-docs': { type: 'boolean', default: false },
       regenerate: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
+      'skip-search': { type: 'boolean', default: false },
       model: { type: 'string' },
     },
   });
@@ -266,6 +268,10 @@ function main(): number {
   }
 
   const rows = resultRows(cases, samples, inProcess, modelBytes);
+  if (!values['skip-search']) {
+    process.stderr.write('timing an accuracy-guided search (takes minutes; --skip-search skips it)\n');
+    rows.push(...searchRows(cliPath, modelPath, outDir, median(samples.get(cases.copy)!.wall)));
+  }
   const table = formatReport(
     {
       machine: machineInfo(repoRoot),

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { builtInConversions } from '../conversions/builtins.js';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { convertCommand, type ConvertArgs } from './convert.js';
+import { diagnoseCommand, type DiagnoseArgs } from './diagnose.js';
 import { inspectCommand, type InspectArgs } from './inspect.js';
 import { reportCommand, reportCompareCommand, type ReportCompareArgs } from './report.js';
 import { reportMergeCommand, type ReportMergeArgs } from './report-merge.js';
@@ -45,6 +46,7 @@ export function buildCli(
     .command(convert.command, convert.describe, convert.builder, wrap<ConvertArgs>(convert.handler, setExit))
     .command(run.command, run.describe, run.builder, wrap<RunArgs>(run.handler, setExit))
     .command(validateCommand.command, validateCommand.describe, validateCommand.builder, wrap<ValidateArgs>(validateCommand.handler, setExit))
+    .command(diagnoseCommand.command, diagnoseCommand.describe, diagnoseCommand.builder, wrap<DiagnoseArgs>(diagnoseCommand.handler, setExit))
     .command(variants.command, variants.describe, variants.builder, wrap<VariantsArgs>(variants.handler, setExit))
     .command(reportCommand.command, reportCommand.describe, (r: Argv) =>
       r

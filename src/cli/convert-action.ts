@@ -9,13 +9,16 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ConversionRegistry } from '../conversions/registry.js';
-import { outputPaths } from '../convert.js';
+import type { ConversionSummary } from '../conversions/types.js';
+import { OPSET_FLAG, upgradeConversion } from '../conversions/upgrade.js';
+import { outputPaths, type ConversionStep } from '../convert.js';
 import { OnnxpressError, type ErrorCode } from '../errors.js';
 import { removeTempFiles } from '../io/atomic-write.js';
 import { formatBytes } from '../report/format.js';
 import type { LintFinding, Target } from '../runtime/op-support/lint.js';
 import { targetDefaults } from '../conversions/targets.js';
 import type { ConvertArgs } from './convert.js';
+import { expandAtFiles, runSearch } from './convert-search.js';
 import { checkConversionFlags } from './flags.js';
 import { printJson } from './output.js';
 
@@ -23,12 +26,30 @@ import { printJson } from './output.js';
 export interface ConvertJob {
   inputs: string[];
   outputs: string[];
-  to: string;
-  options: Record<string, unknown>;
+  /** The conversions each model goes through (convertSteps). */
+  steps: ConversionStep[];
   plugins: string[];
   /** Lint each output for this target before writing it; refuse ops without a kernel unless allowed. */
   target?: Target;
   allowUnsupportedOps?: boolean;
+}
+
+/** What `convert --to X` runs: X, after an upgrade when `--opset N` is given (`--to upgrade --opset N` is that alone). */
+export function convertSteps(to: string, options: Record<string, unknown>): ConversionStep[] {
+  const opset = options[OPSET_FLAG];
+  if (opset === undefined || opset === null || to === upgradeConversion.name) return [{ to, options }];
+  return [
+    { to: upgradeConversion.name, options: { [OPSET_FLAG]: opset } },
+    { to, options },
+  ];
+}
+
+/** The one summary `convert` prints for its steps: the conversion's, with an upgrade's notes first and its summary in `upgrade`. */
+export function convertSummary(summaries: readonly ConversionSummary[]): ConversionSummary {
+  const summary = summaries.at(-1)!;
+  if (summaries.length === 1) return summary;
+  const upgrade = summaries[0]!;
+  return { ...summary, notes: [...(upgrade.notes ?? []), ...(summary.notes ?? [])], upgrade };
 }
 
 /** One converted model, as the worker reports it. */
@@ -66,17 +87,19 @@ export async function runConvert(args: ConvertArgs, registry: ConversionRegistry
   checkConversionFlags(args.to, registry, argv);
   const outputs = outputPaths(args.models, args.out, args.outDir);
   const { target, allowUnsupportedOps } = args;
-  const options = Object.fromEntries(
-    Object.entries(args).filter(
-      ([key, value]) => !['_', '$0', 'target', 'allowUnsupportedOps', 'allow-unsupported-ops'].includes(key) && value !== undefined,
+  const options = expandAtFiles(
+    Object.fromEntries(
+      Object.entries(args).filter(
+        ([key, value]) => !['_', '$0', 'target', 'allowUnsupportedOps', 'allow-unsupported-ops'].includes(key) && value !== undefined,
+      ),
     ),
   );
   if (target) Object.assign(options, targetDefaults(target, args.to, flagsGiven(argv)));
+  if (args.threshold !== undefined) return runSearch(args, options, registry);
   const outcome = await convertInWorker({
     inputs: args.models,
     outputs,
-    to: args.to,
-    options,
+    steps: convertSteps(args.to, options),
     plugins: [...registry.modules],
     ...(target ? { target, allowUnsupportedOps } : {}),
   });

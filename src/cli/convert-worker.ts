@@ -1,11 +1,14 @@
 /** The worker thread of `onnxpress convert` (see convert-action.ts): converts the job's models and posts the results. */
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtInConversions } from '../conversions/builtins.js';
-import { convertFile } from '../convert.js';
+import { applyConversions } from '../convert.js';
 import { isOnnxpressError, messageOf, usageError } from '../errors.js';
 import type { Model } from '../ir/model.js';
+import { loadModel } from '../io/load.js';
+import { saveModel } from '../io/save.js';
 import { lintForTarget } from '../runtime/op-support/lint.js';
-import type { ConvertedModel, ConvertJob, WorkerError, WorkerMessage } from './convert-action.js';
+import { convertSummary, type ConvertedModel, type ConvertJob, type WorkerError, type WorkerMessage } from './convert-action.js';
 
 function plain(value: unknown): ConvertedModel['summary'] {
   return JSON.parse(JSON.stringify(value ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as ConvertedModel['summary'];
@@ -46,13 +49,17 @@ async function run(job: ConvertJob): Promise<WorkerMessage> {
     const registry = job.plugins.length ? await builtInConversions().withModules(job.plugins) : builtInConversions();
     const results: ConvertedModel[] = [];
     for (const [i, input] of job.inputs.entries()) {
-      const beforeSave = job.target ? (model: Model) => lintBeforeSave(input, model, job) : undefined;
-      const r = await convertFile(input, job.outputs[i]!, job.to, job.options, {
-        protect: job.inputs,
-        registry,
-        ...(beforeSave ? { beforeSave } : {}),
+      const model = loadModel(input);
+      const summaries = await applyConversions(model, job.steps, registry);
+      if (job.target) lintBeforeSave(input, model, job);
+      const save = saveModel(model, job.outputs[i]!, { protect: job.inputs });
+      results.push({
+        input,
+        output: save.path,
+        inputBytes: statSync(input).size,
+        outputBytes: save.bytes,
+        summary: plain(convertSummary(summaries)),
       });
-      results.push({ input: r.input, output: r.output, inputBytes: r.inputBytes, outputBytes: r.save.bytes, summary: plain(r.summary) });
     }
     return { type: 'done', results };
   } catch (e) {

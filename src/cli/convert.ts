@@ -3,6 +3,7 @@ import type { ConversionRegistry } from '../conversions/registry.js';
 import { TARGET_CHOICES } from '../conversions/targets.js';
 import { OPSET_FLAG, OPSET_OPTION } from '../conversions/upgrade.js';
 import { TARGETS } from '../runtime/op-support/lint.js';
+import { SEARCH_FLAGS, SEARCH_OPTIONS } from './convert-search.js';
 
 export interface ConvertArgs {
   models: string[];
@@ -43,7 +44,9 @@ export const convertCommand = (registry: ConversionRegistry, argv: readonly stri
         default: false,
         describe: 'With --target: write the output even when an op has no kernel there (the lint is printed as warnings)',
       });
-    const seen = new Set<string>([OPSET_FLAG, 'target', 'allow-unsupported-ops']);
+    for (const [flag, option] of Object.entries(SEARCH_OPTIONS)) cmd = cmd.option(flag, option);
+    cmd = cmd.group([...SEARCH_FLAGS], 'Accuracy-guided conversion (int8, fp16, q4, q4f16):');
+    const seen = new Set<string>([OPSET_FLAG, 'target', 'allow-unsupported-ops', ...SEARCH_FLAGS]);
     for (const def of registry.list()) {
       const names = Object.keys(def.options).filter((n) => !seen.has(n));
       for (const [name, opt] of Object.entries(def.options)) {

@@ -7,6 +7,7 @@ import { usageError, type OnnxpressError } from '../errors.js';
 import { suggest } from '../pipeline/schema.js';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { OPSET_FLAG } from '../conversions/upgrade.js';
+import { SEARCH_FLAGS } from './convert-search.js';
 import { cliSpec, type CommandSpec } from './reference.js';
 
 /** `keepIoTypes` -> `keep-io-types`. */
@@ -39,7 +40,8 @@ export function givenFlags(argv: readonly string[]): string[] {
 export function checkConversionFlags(to: string, registry: ConversionRegistry, argv: readonly string[]): void {
   const chosen = registry.get(to);
   for (const flag of givenFlags(argv)) {
-    if (Object.hasOwn(chosen.options, flag) || flag === OPSET_FLAG) continue; // --opset: an upgrade before any conversion
+    // --opset: an upgrade before any conversion; the search's flags apply to every conversion.
+    if (Object.hasOwn(chosen.options, flag) || flag === OPSET_FLAG || SEARCH_FLAGS.includes(flag)) continue;
     const owners = registry.list().filter((def) => Object.hasOwn(def.options, flag));
     if (owners.length === 0) continue;
     const which = owners.map((def) => `--to ${def.name}`).join(' and ');

@@ -1,6 +1,7 @@
 /** `convert --to q4` (and pipeline `to: q4`): flags -> options -> quantizeNBits (block-wise weight-only, MatMulNBits). */
 import { OnnxpressError } from '../errors.js';
 import { DEFAULT_NBITS_OP_TYPES, type NBitsFormat, type QuantizeNBitsOptions } from '../passes/quantize-nbits/options.js';
+import type { Pass } from '../passes/pass.js';
 import type { ConversionDef } from './types.js';
 
 type Flags = Record<string, unknown>;
@@ -28,6 +29,21 @@ export function q4OptionsFromFlags(flags: Flags): QuantizeNBitsOptions {
   };
 }
 
+/**
+ * The block-wise passes: one, or with `eightBitNodes` (what an accuracy-guided search keeps at higher precision)
+ * first those nodes at 8 bits, then the others at the options' bits.
+ */
+export async function nbitsPasses(options: QuantizeNBitsOptions, eightBitNodes: readonly string[] = []): Promise<Pass[]> {
+  const { QuantizeNBitsPass } = await import('../passes/quantize-nbits/quantize.js');
+  if (eightBitNodes.length === 0) return [new QuantizeNBitsPass(options)];
+  // The second pass finds the 8-bit nodes quantized already (MatMulNBits), so it leaves them alone.
+  const excluded = new Set(list(options.excludeNodes) ?? []);
+  return [
+    new QuantizeNBitsPass({ ...options, bits: 8, includeNodes: eightBitNodes.filter((n) => !excluded.has(n)) }),
+    new QuantizeNBitsPass(options),
+  ];
+}
+
 export const q4Conversion: ConversionDef = {
   name: 'q4',
   describe:
@@ -43,7 +59,11 @@ export const q4Conversion: ConversionDef = {
       describe: `Op types to quantize, comma-separated (q4: MatMul, Gemm, Gather; default ${DEFAULT_NBITS_OP_TYPES.join(',')})`,
     },
     'include-nodes': { type: 'array', describe: 'Quantize only these nodes (names, comma-separated)' },
-    'exclude-nodes': { type: 'array', describe: 'Never quantize these nodes (names, comma-separated)' },
+    'exclude-nodes': { type: 'array', describe: 'Never quantize these nodes (names, comma-separated; @FILE reads one name per line)' },
+    'eight-bit-nodes': {
+      type: 'array',
+      describe: 'q4: quantize these nodes with 8 bits and the rest with --bits (names, comma-separated; @FILE reads one name per line)',
+    },
     format: {
       type: 'string',
       choices: ['qoperator', 'qdq'],
@@ -54,8 +74,6 @@ export const q4Conversion: ConversionDef = {
   // Default thresholds for block-wise 4-bit (and 8-bit) weights: looser than INT8's (docs/validation.md).
   kind: 'q4',
   async passes(options) {
-    const q4Options = q4OptionsFromFlags(options);
-    const { QuantizeNBitsPass } = await import('../passes/quantize-nbits/quantize.js');
-    return [new QuantizeNBitsPass(q4Options)];
+    return nbitsPasses(q4OptionsFromFlags(options), list(options.eightBitNodes));
   },
 };

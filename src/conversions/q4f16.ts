@@ -7,7 +7,7 @@
  */
 import { splitList, type Fp16Options } from '../passes/fp16/options.js';
 import { fp16Conversion, fp16OptionsFrom } from './fp16.js';
-import { q4Conversion, q4OptionsFromFlags } from './q4.js';
+import { nbitsPasses, q4Conversion, q4OptionsFromFlags } from './q4.js';
 import type { ConversionDef, ConversionOption, ConversionSummary } from './types.js';
 
 /** The FP16 options of q4f16: fp16's, with graph inputs and outputs kept float32 unless said otherwise. */
@@ -37,7 +37,8 @@ export function q4f16Fp16Flags(options: Record<string, unknown>, bits: number): 
 
 /** One summary for the two passes: the q4 and fp16 summaries side by side, their notes together. */
 function summarize(records: readonly { name: string; modified: boolean; summary?: unknown }[]): ConversionSummary {
-  const q4 = records.find((r) => r.name === 'q4')?.summary as ConversionSummary | undefined;
+  // With --eight-bit-nodes two q4 passes run: the 8-bit one first; the summary is the last one's.
+  const q4 = records.findLast((r) => r.name === 'q4')?.summary as ConversionSummary | undefined;
   const fp16 = records.find((r) => r.name === 'fp16')?.summary as ConversionSummary | undefined;
   return {
     kind: 'q4f16',
@@ -60,11 +61,9 @@ export const q4f16Conversion: ConversionDef = {
     // The FP16 options are read from the float32 model: --auto-block measures its activations, and the q4 pass
     // keeps the name of every value it does not remove (a MatMulNBits writes its MatMul's output).
     const fp16Options: Fp16Options = await fp16OptionsFrom(model, q4f16Fp16Flags(options, q4Options.bits ?? 4));
-    const [{ QuantizeNBitsPass }, { Fp16Pass }] = await Promise.all([
-      import('../passes/quantize-nbits/quantize.js'),
-      import('../passes/fp16/convert.js'),
-    ]);
-    return [new QuantizeNBitsPass(q4Options), new Fp16Pass(fp16Options)];
+    const { Fp16Pass } = await import('../passes/fp16/convert.js');
+    const eightBitNodes = splitList(options.eightBitNodes as string[] | string | undefined);
+    return [...(await nbitsPasses(q4Options, eightBitNodes)), new Fp16Pass(fp16Options)];
   },
   summarize,
 };

@@ -261,14 +261,16 @@ function linesOf(node: Located | undefined): number[] {
 }
 
 function passOf(step: RawStep, conversions: readonly ConversionDef[]): PassSpec {
-  const { to, ...given } = typeof step === 'string' ? { to: step } : step;
+  const { to, threshold, ...given } = typeof step === 'string' ? { to: step, threshold: undefined } : step;
   const def = conversions.find((c) => c.name === to)!;
   const options: Record<string, unknown> = {};
   for (const [flag, option] of Object.entries(def.options)) {
     if (option.default !== undefined) options[camelCase(flag)] = option.default;
   }
   Object.assign(options, given);
-  return { to, options: sortKeys(options) };
+  const thresholds =
+    threshold && typeof threshold === 'object' ? Object.entries(threshold).map(([metric, limit]) => `${metric}=${String(limit)}`) : undefined;
+  return { to, options: sortKeys(options), ...(thresholds ? { thresholds } : {}) };
 }
 
 function sortKeys(record: Record<string, unknown>): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { REPORT_FORMATS } from '../report/index.js';
 import { groupMembers, validateOptionEntries, type OptionDef } from '../validate/options.js';
 import { METRICS, isMetricName, parseThreshold } from '../validate/thresholds.js';
 import { PRESET_NAMES, PRESETS } from '../variants/preset.js';
+import { hasLadder } from '../search/ladder.js';
 import type { Issue, Located } from './parse.js';
 
 interface Base {
@@ -284,6 +285,8 @@ function optionSpec(option: ConversionOption): Spec {
 export function conversionStepSpec(def: ConversionDef, names: readonly string[]): ObjectSpec {
   const fields: Record<string, FieldSpec> = { to: { spec: { type: 'string', describe: 'the conversion', choices: names }, required: true } };
   for (const [flag, option] of Object.entries(def.options)) fields[camelCase(flag)] = { spec: optionSpec(option) };
+  // An accuracy-guided conversion (`convert --threshold`): limits the converted model must meet on the model's inputs.
+  if (hasLadder(def.name)) fields.threshold = { spec: thresholdValues };
   return { type: 'object', describe: `options of ${def.name}`, fields };
 }
 

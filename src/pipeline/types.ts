@@ -8,6 +8,8 @@ import type { ConversionKind, ValidationResult } from '../validate/types.js';
 export interface PassSpec {
   to: string;
   options: Record<string, unknown>;
+  /** `threshold:` of the step (`cosine=0.999` texts): the conversion is an accuracy-guided search (src/search). */
+  thresholds?: string[];
 }
 
 export interface VariantSpec {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { builtInConversions } from '../conversions/builtins.js';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { applyConversions } from '../convert.js';
-import { isOnnxpressError, messageOf } from '../errors.js';
+import type { ConversionSummary } from '../conversions/types.js';
+import { isOnnxpressError, messageOf, usageError } from '../errors.js';
+import { searchConversion } from '../search/search.js';
+import { parseThresholds } from '../validate/thresholds.js';
 import { loadModel } from '../io/load.js';
 import { saveModel } from '../io/save.js';
 import type { ConvertedVariant, VariantTask, WorkerMessage, WorkerTask } from './task.js';
@@ -12,6 +15,7 @@ import type { EntryStage } from './types.js';
 import { loadValidator, type ValidateFn } from './validator.js';
 
 export async function convertVariant(input: string, task: VariantTask, registry: ConversionRegistry): Promise<ConvertedVariant> {
+  if (task.passes.some((p) => p.thresholds)) return searchVariant(input, task, registry);
   const model = loadModel(input);
   const conversion = await applyConversions(model, task.passes, registry);
   mkdirSync(path.dirname(task.output), { recursive: true });
@@ -21,6 +25,37 @@ export async function convertVariant(input: string, task: VariantTask, registry:
   const outputFiles = [saved.path, ...(saved.externalDataFile ? [saved.externalDataFile] : [])];
   const outputBytes = outputFiles.reduce((sum, file) => sum + statSync(file).size, 0);
   return { conversion, outputBytes, outputFiles };
+}
+
+/** A step with `threshold:`: the accuracy-guided search, on the inputs and labels the variant is validated with. */
+async function searchVariant(input: string, task: VariantTask, registry: ConversionRegistry): Promise<ConvertedVariant> {
+  const [step, ...more] = task.passes;
+  if (!step || more.length > 0) throw usageError(`variant '${task.variant}': threshold: applies to a single conversion, not to a chain`);
+  if (task.options.inputs.length === 0) {
+    throw usageError(`variant '${task.variant}': threshold: needs the model's inputs (test_data_set_N beside it, or inputs: in models)`);
+  }
+  mkdirSync(path.dirname(task.output), { recursive: true });
+  const result = await searchConversion({
+    input,
+    output: task.output,
+    to: step.to,
+    options: step.options,
+    thresholds: parseThresholds(step.thresholds ?? []),
+    inputs: task.options.inputs,
+    ...(task.options.labels !== undefined ? { labels: task.options.labels } : {}),
+    registry,
+  });
+  const kept = result.kept.map((k) => `${k.node} (${k.rung})`).join(', ') || 'none';
+  const summary: ConversionSummary = {
+    kind: step.to,
+    modified: true,
+    notes: [
+      `searched ${result.steps.length} conversions with ${result.validations} validations: ${result.passed ? 'meets' : 'does NOT meet'} ${result.checks.map((c) => c.message).join('; ')}`,
+      `kept at higher precision: ${kept}`,
+    ],
+    search: { passed: result.passed, kept: result.kept, validations: result.validations, steps: result.steps.length },
+  };
+  return { conversion: [summary], outputBytes: result.outputBytes, outputFiles: [result.output, ...result.reproduce.map((r) => r.file)] };
 }
 
 /**

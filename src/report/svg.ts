@@ -345,3 +345,57 @@ function rightText(row: RatioRow): string {
   if (row.inconclusive) parts.push('interval too wide');
   return parts.join(' · ');
 }
+
+export interface XySeries {
+  label: string;
+  color: string;
+  points: readonly { x: number; y: number; title: string }[];
+  /** Joined by a line (else dots only). */
+  line: boolean;
+}
+
+/**
+ * Points on two linear axes (`xLabel` below, `yLabel` at the left), series in order; values beyond the y range
+ * are drawn at its edge. Used for error along a graph's depth and for a search's size/metric curve.
+ */
+export function xyChart(
+  series: readonly XySeries[],
+  options: {
+    title: string;
+    xLabel: string;
+    yLabel: string;
+    xFormat: (v: number) => string;
+    yFormat: (v: number) => string;
+    yRange: [number, number];
+  },
+): string {
+  const left = 70;
+  const top = 28;
+  const plotHeight = 240;
+  const height = top + plotHeight + 44;
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const [yMin, yMax] = options.yRange;
+  const xAxis = linearAxis(Math.min(0, ...xs), Math.max(1, ...xs), left, niceTicks, WIDTH - 30);
+  const yTicks = niceTicks(yMin, yMax);
+  const yTop = Math.max(yMax, yTicks[yTicks.length - 1]!);
+  const y = (v: number) => top + plotHeight - ((Math.max(yMin, Math.min(yTop, v)) - yMin) / (yTop - yMin || 1)) * plotHeight;
+  let body = drawAxis(xAxis, top, top + plotHeight, options.xFormat);
+  for (const t of yTicks) {
+    body += `<line x1="${left}" x2="${WIDTH - 30}" y1="${round(y(t))}" y2="${round(y(t))}" stroke="${COLORS.grid}"/>`;
+    body += text(left - 6, y(t), options.yFormat(t), 'text-anchor="end" dominant-baseline="middle" fill="#555"');
+  }
+  body += text(left + (WIDTH - 30 - left) / 2, height - 6, options.xLabel, 'text-anchor="middle" fill="#333"');
+  body += text(12, top - 12, options.yLabel, 'fill="#333"');
+  series.forEach((s, i) => {
+    if (s.line && s.points.length > 1) {
+      const d = s.points.map((p, k) => `${k === 0 ? 'M' : 'L'}${round(xAxis.x(p.x))},${round(y(p.y))}`).join(' ');
+      body += `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`;
+    }
+    for (const p of s.points) {
+      body += `<circle class="point" cx="${round(xAxis.x(p.x))}" cy="${round(y(p.y))}" r="${s.line ? 2 : 3.5}" fill="${s.color}"><title>${escapeXml(p.title)}</title></circle>`;
+    }
+    const lx = WIDTH - 30 - (series.length - i) * 170;
+    body += `<rect x="${lx}" y="${top - 22}" width="10" height="10" fill="${s.color}"/>` + text(lx + 14, top - 13, s.label);
+  });
+  return `${svgOpen(height, options.title, 'xy-chart')}${body}</svg>`;
+}

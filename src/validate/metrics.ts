@@ -242,14 +242,14 @@ function topKSetAgreement(b: ArrayLike<number>, c: ArrayLike<number>, rows: numb
   return agree / rows;
 }
 
-function cosineFromSums(dot: number, sumSqB: number, sumSqC: number): number {
+export function cosineFromSums(dot: number, sumSqB: number, sumSqC: number): number {
   if (sumSqB === 0 && sumSqC === 0) return 1;
   if (sumSqB === 0 || sumSqC === 0) return 0;
   const cosine = dot / Math.sqrt(sumSqB * sumSqC);
   return Math.max(-1, Math.min(1, cosine));
 }
 
-function snrFromSums(signal: number, noise: number): number {
+export function snrFromSums(signal: number, noise: number): number {
   if (noise === 0) return Infinity;
   return 10 * Math.log10(signal / noise);
 }

@@ -91,38 +91,49 @@ const ANSWERS: OutputRole[] = ['class-scores', 'other'];
 const SCORES: OutputRole[] = ['class-scores'];
 const STATES: OutputRole[] = ['recurrent-state'];
 
+/** A kind's default limits (a metric left out is not checked by default). */
+interface KindLimits {
+  /** Cosine of the model's answers, and of recurrent states. */
+  cosine: number;
+  stateCosine: number;
+  /** Top-1 agreement of class scores. */
+  top1?: number;
+  /** SNR (dB) of the model's answers. */
+  snr?: number;
+  accuracyDrop: number;
+}
+
 /**
  * Defaults per conversion kind. Top-1 agreement is checked only on class scores (on a hidden state or a
  * probability map the argmax of a row means nothing); a recurrent state gets ten times the cosine distance of the
  * model's answer, since it accumulates every step's rounding and is read again only through the next step.
  * No latency default: on the CPU provider an FP16 model is usually slower than float32 and INT8 Conv
- * (ConvInteger) can be too, so a speed gate is something to opt into.
+ * (ConvInteger) can be too, so a speed gate is something to opt into. New NaN/Inf are never allowed.
  */
-export const DEFAULT_THRESHOLDS: Readonly<Record<ConversionKind, readonly Threshold[]>> = {
-  fp16: [
-    threshold('cosine', 0.9999, ANSWERS),
-    threshold('cosine', 0.999, STATES),
-    threshold('top1', 0.99, SCORES),
-    threshold('accuracy-drop', 0.005),
-    threshold('nan', 0),
-  ],
-  int8: [
-    threshold('cosine', 0.999, ANSWERS),
-    threshold('cosine', 0.99, STATES),
-    threshold('top1', 0.95, SCORES),
-    threshold('accuracy-drop', 0.01),
-    threshold('nan', 0),
-  ],
+const KIND_LIMITS: Readonly<Record<Exclude<ConversionKind, 'other'>, KindLimits>> = {
+  fp16: { cosine: 0.9999, stateCosine: 0.999, top1: 0.99, accuracyDrop: 0.005 },
+  int8: { cosine: 0.999, stateCosine: 0.99, top1: 0.95, accuracyDrop: 0.01 },
   // Block-wise 4-bit weights (MatMulNBits, GatherBlockQuantized, blocked DequantizeLinear): onnxruntime's own q4
   // files reach cosine 0.980-0.99999 and SNR 13.9-47 dB on the corpus and flip near-tied argmaxes (no top-1
   // default); SNR also sees a wrong scale on the last layer, which cosine cannot. Measured in docs/validation.md.
-  q4: [
-    threshold('cosine', 0.97, ANSWERS),
-    threshold('cosine', 0.7, STATES),
-    threshold('snr', 12, ANSWERS),
-    threshold('accuracy-drop', 0.02),
+  q4: { cosine: 0.97, stateCosine: 0.7, snr: 12, accuracyDrop: 0.02 },
+};
+
+function defaultsFor(limits: KindLimits): Threshold[] {
+  return [
+    threshold('cosine', limits.cosine, ANSWERS),
+    threshold('cosine', limits.stateCosine, STATES),
+    ...(limits.top1 !== undefined ? [threshold('top1', limits.top1, SCORES)] : []),
+    ...(limits.snr !== undefined ? [threshold('snr', limits.snr, ANSWERS)] : []),
+    threshold('accuracy-drop', limits.accuracyDrop),
     threshold('nan', 0),
-  ],
+  ];
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<Record<ConversionKind, readonly Threshold[]>> = {
+  fp16: defaultsFor(KIND_LIMITS.fp16),
+  int8: defaultsFor(KIND_LIMITS.int8),
+  q4: defaultsFor(KIND_LIMITS.q4),
   other: [threshold('nan', 0)],
 };
 
@@ -252,17 +263,18 @@ export function evaluateThresholds(thresholds: readonly Threshold[], inputs: Che
   return checks;
 }
 
+/** What every check of `t` says of it, whatever its result. */
+function checkOf(t: Threshold): Pick<ThresholdCheck, 'id' | 'metric' | 'output' | 'direction' | 'limit'> {
+  return { id: thresholdKey(t), metric: t.metric, ...(t.output !== undefined ? { output: t.output } : {}), direction: t.direction, limit: t.limit };
+}
+
 /** `role`: said after the output's name ("recurrent state"); `after`: added to the end of the message. */
 function check(t: Threshold, actual: number, words: { role?: string | undefined; after?: string | undefined } = {}): ThresholdCheck {
   const pass = t.direction === 'min' ? actual >= t.limit : actual <= t.limit;
   const spec = METRICS[t.metric];
   const subject = `${t.output === undefined ? spec.label : `${spec.label} of ${t.output}`}${words.role ? ` (${words.role})` : ''}`;
   return {
-    id: thresholdKey(t),
-    metric: t.metric,
-    ...(t.output !== undefined ? { output: t.output } : {}),
-    direction: t.direction,
-    limit: t.limit,
+    ...checkOf(t),
     actual,
     status: pass ? 'pass' : 'fail',
     source: t.source,
@@ -272,11 +284,7 @@ function check(t: Threshold, actual: number, words: { role?: string | undefined;
 
 function skipped(t: Threshold, why: string): ThresholdCheck {
   return {
-    id: thresholdKey(t),
-    metric: t.metric,
-    ...(t.output !== undefined ? { output: t.output } : {}),
-    direction: t.direction,
-    limit: t.limit,
+    ...checkOf(t),
     actual: null,
     status: 'skipped',
     source: t.source,

@@ -17,7 +17,7 @@ import { SessionRunners, type SessionRunner } from '../runtime/runners.js';
 import { WorkerError, type Deadline, type LoadInfo } from '../runtime/session.js';
 import { adaptForCandidate, describeInputSet, loadInputs, modelInputs, type InputSample, type InputSet } from './inputs.js';
 import { parseTypeName } from '../io/json-input.js';
-import { readLabels } from '../io/labels.js';
+import { readLabels, type Labels } from '../io/labels.js';
 import { accuracy, compareOutputs, type NumericArray } from './metrics.js';
 import { describeModel } from './model-report.js';
 import { classifyOutputs } from './roles.js';
@@ -54,6 +54,8 @@ export interface ValidateOptions extends Omit<RawValidateOptions, 'inputs'> {
 export interface ValidateHooks {
   /** Inputs already in memory, instead of `options.inputs`. */
   inputSet?: InputSet;
+  /** Labels already in memory, instead of `options.labels`. */
+  labels?: Labels;
   onProgress?: (progress: ValidateProgress) => void;
 }
 
@@ -98,7 +100,7 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
     baseline: options.baseline,
     candidate: options.candidate,
   });
-  const labels = options.labels !== undefined ? readLabels(options.labels) : undefined;
+  const labels = hooks.labels ?? (options.labels !== undefined ? readLabels(options.labels) : undefined);
   const latency = options.latency
     ? { warmup: options.warmup, ...(options.iterations !== undefined ? { iterations: options.iterations } : {}) }
     : undefined;

@@ -54,7 +54,7 @@ describe('docs/cli.md', () => {
   it('documents every command, with a section each', () => {
     const doc = readFileSync(DOC, 'utf8');
     const names = leafCommands(root).map((c) => c.name);
-    expect(names).toEqual(['inspect', 'convert', 'run', 'validate', 'variants', 'report compare', 'report merge']);
+    expect(names).toEqual(['inspect', 'convert', 'run', 'validate', 'diagnose', 'variants', 'report compare', 'report merge']);
     for (const name of names) expect(doc).toContain(`\n## ${name}\n`);
     expect(doc).toContain('## Exit codes');
   });

@@ -8,6 +8,7 @@
  * table whose rows are gathered). One tensor read both ways (a tied embedding: Gather rows and a MatMul through
  * Transpose) is the same 'nk' matrix to both, so it is quantized once.
  */
+import { recordSource } from '../provenance.js';
 import { Attribute } from '../../ir/attribute.js';
 import { DataType } from '../../ir/dtypes.js';
 import { Node, Value, type Graph, type NodeInit } from '../../ir/graph.js';
@@ -16,6 +17,7 @@ import { Tensor } from '../../ir/tensor.js';
 import { Float32Reader } from '../float32-reader.js';
 import { NameAllocator } from '../names.js';
 import { MS_DOMAIN } from '../quantize/opset.js';
+import type { QuantizedNodeOf, SkippedNodeOf } from '../quantize/summary.js';
 import { findConstant, type ConstantWeight } from '../quantize/weights.js';
 import { blockParams, packZeroPoints, quantizeNBits, quantizeQdq, quantizeRows, type BlockwiseOptions, type MatrixView } from './blockwise.js';
 import type { NBitsOpType, NormalizedNBitsOptions } from './options.js';
@@ -30,18 +32,8 @@ export interface BlockWeight extends ConstantWeight {
 
 export type RewriteResult = { as: string } | { skipped: string } | { notApplicable: true };
 
-export interface QuantizedNode {
-  node: string;
-  op: NBitsOpType;
-  /** What it became, e.g. `MatMulNBits`. */
-  as: string;
-}
-
-export interface SkippedNode {
-  node: string;
-  op: NBitsOpType;
-  reason: string;
-}
+export type QuantizedNode = QuantizedNodeOf<NBitsOpType>;
+export type SkippedNode = SkippedNodeOf<NBitsOpType>;
 
 /** The tensors of one quantized matrix (QOperator format). */
 export interface QOperatorMatrix {
@@ -161,10 +153,15 @@ export class NBitsContext {
     return new Value(this.names.fresh(base));
   }
 
+  /** The node being rewritten: every node made meanwhile records it as its source (provenance.ts). */
+  source: string | undefined;
+
   /** A node with a fresh name; a com.microsoft one marks the domain as used. */
   node(init: NodeInit & { name: string }): Node {
     if (init.domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    return new Node({ ...init, name: this.names.fresh(init.name) });
+    const node = new Node({ ...init, name: this.names.fresh(init.name) });
+    recordSource(node, this.source);
+    return node;
   }
 
   insertBefore(graph: Graph, before: Node, ...nodes: Node[]): void {

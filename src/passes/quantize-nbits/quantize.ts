@@ -7,41 +7,31 @@
 import type { Graph, Node } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { sortTopologically } from '../../ir/toposort.js';
-import { OnnxpressError } from '../../errors.js';
-import { graphSorted } from '../conditions.js';
-import { PassBase } from '../pass.js';
-import { ensureMicrosoftOpset } from '../quantize/opset.js';
-import { constantBytes } from '../quantize/quantize.js';
+import { checkDefaultOpset, ensureDefaultOpset, ensureMicrosoftOpset } from '../quantize/opset.js';
+import {
+  constantBytes,
+  finishedFields,
+  includesNoNode,
+  opsetNote,
+  QuantizationPass,
+  skipNotes,
+  unchangedFields,
+  type QuantizationSummaryBase,
+} from '../quantize/summary.js';
 import { initializerOwners } from '../quantize/weights.js';
-import { NBitsContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
-import { planOpset21, QDQ_BLOCKED_OPSET, raiseToOpset21 } from './opset21.js';
+import { NBitsContext, type RewriteResult, type SkippedNode } from './context.js';
 import { normalizeNBitsOptions, type NBitsFormat, type NBitsOpType, type NormalizedNBitsOptions, type QuantizeNBitsOptions } from './options.js';
 import { quantizeGather, quantizeGemm, quantizeMatMul } from './rewrite.js';
 
-export interface QuantizeNBitsSummary {
+export interface QuantizeNBitsSummary extends QuantizationSummaryBase<NBitsOpType> {
   kind: 'q4';
-  /** False when the model was left exactly as it was. */
-  modified: boolean;
   bits: 4 | 8;
   blockSize: number;
   symmetric: boolean;
   accuracyLevel: number;
   format: NBitsFormat;
-  opTypes: NBitsOpType[];
-  /** Nodes rewritten, in the order they were. */
-  quantized: QuantizedNode[];
-  counts: Partial<Record<NBitsOpType, number>>;
-  /** Candidate nodes left in float, and why. */
-  skipped: SkippedNode[];
-  /** Distinct quantized weight tensors (a weight shared by several nodes counts once). */
-  weightsQuantized: number;
   /** Weights quantized once for both a Gather and a MatMul/Gemm (tied embeddings). */
   tiedWeights: number;
-  constantBytesBefore: number;
-  constantBytesAfter: number;
-  bytesSaved: number;
-  opsetRaised?: { from: number; to: number };
-  notes: string[];
   [key: string]: unknown;
 }
 
@@ -49,6 +39,10 @@ export interface QuantizeNBitsResult {
   model: Model;
   summary: QuantizeNBitsSummary;
 }
+
+/** The opset DequantizeLinear's `block_size` (and INT4/UINT4 tensors) need: the QDQ format raises the model to it. */
+export const QDQ_OPSET = 21;
+const QDQ_NEEDS = `q4 --format qdq (DequantizeLinear with block_size)`;
 
 /** Why a head Gemm stays float. */
 export const HEAD_REASON = "the model's head (after its last MatMul/Conv), kept float: name it in --include-nodes to quantize it";
@@ -85,22 +79,13 @@ function findCandidates(model: Model): Candidate[] {
 function emptySummary(opts: NormalizedNBitsOptions, bytes: number, notes: string[]): QuantizeNBitsSummary {
   return {
     kind: 'q4',
-    modified: false,
     bits: opts.bits,
     blockSize: opts.blockSize,
     symmetric: opts.symmetric,
     accuracyLevel: opts.accuracyLevel,
     format: opts.format,
-    opTypes: [...opts.opTypes],
-    quantized: [],
-    counts: {},
-    skipped: [],
-    weightsQuantized: 0,
+    ...unchangedFields(opts.opTypes, bytes, notes),
     tiedWeights: 0,
-    constantBytesBefore: bytes,
-    constantBytesAfter: bytes,
-    bytesSaved: 0,
-    notes,
   };
 }
 
@@ -206,13 +191,6 @@ function removeReleased(ctx: NBitsContext): void {
   }
 }
 
-/** One note per distinct reason a candidate was left float. */
-function skipNotes(skipped: readonly SkippedNode[]): string[] {
-  const reasons = new Map<string, number>();
-  for (const s of skipped) reasons.set(`${s.op}: ${s.reason}`, (reasons.get(`${s.op}: ${s.reason}`) ?? 0) + 1);
-  return [...reasons].map(([reason, n]) => `skipped ${n} node(s), ${reason}`);
-}
-
 /**
  * Quantizes `model` in place and returns it with a summary. Leaves the model untouched (summary.modified false,
  * with a note saying why) when there is nothing to quantize; throws OnnxpressError for options it cannot honour
@@ -223,16 +201,7 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   const bytesBefore = constantBytes(model);
   const notes: string[] = [];
 
-  if (opts.includeNodes) {
-    const names = new Set<string>();
-    for (const g of model.allGraphs()) for (const n of g.nodes) if (n.name) names.add(n.name);
-    const unknown = [...opts.includeNodes].filter((n) => !names.has(n));
-    if (unknown.length === opts.includeNodes.size) {
-      notes.push(`--include-nodes names no node of the model (${unknown.join(', ')}); nothing was quantized`);
-      return { model, summary: emptySummary(opts, bytesBefore, notes) };
-    }
-    if (unknown.length > 0) notes.push(`--include-nodes: no node named ${unknown.join(', ')}`);
-  }
+  if (includesNoNode(model, opts.includeNodes, notes)) return { model, summary: emptySummary(opts, bytesBefore, notes) };
 
   const owners = initializerOwners(model);
   const ctx = new NBitsContext(model, opts, owners);
@@ -266,14 +235,10 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   }
 
   // The QDQ format needs opset 21: settled before anything changes, so a model that cannot be raised is untouched.
-  const plan = opts.format === 'qdq' ? planOpset21(model) : undefined;
-  if (plan && plan.blockers.length > 0) {
-    throw new OnnxpressError(
-      'E_PASS',
-      `q4 --format qdq needs opset ${QDQ_BLOCKED_OPSET} (DequantizeLinear with block_size) but the model imports opset ${plan.from}, and these ops would change meaning: ` +
-        `${plan.blockers.join(', ')}; use --format qoperator, or convert the model to opset ${QDQ_BLOCKED_OPSET} first`,
-    );
-  }
+  // The raise itself comes after the rewrite, so that a model of which nothing is quantized keeps its opset.
+  const raiseOpset = opts.format === 'qdq' && (model.opsetVersion('') ?? 1) < QDQ_OPSET;
+  if (raiseOpset)
+    checkDefaultOpset(model, QDQ_OPSET, QDQ_NEEDS, `use --format qoperator, or convert the model to opset ${QDQ_OPSET} first (--opset ${QDQ_OPSET})`);
   if (opts.format === 'qdq' && opts.accuracyLevel !== 0) notes.push('--accuracy-level applies to MatMulNBits only: ignored with --format qdq');
 
   ctx.skippedNodes.push(...skipped);
@@ -283,7 +248,9 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   const results = new Map<Candidate, RewriteResult>();
   for (const c of ordered) {
     if (!c.graph.has(c.node)) continue;
+    ctx.source = c.node.name;
     results.set(c, REWRITERS[c.kind](ctx, c.node, c.graph));
+    ctx.source = undefined;
   }
   for (const c of selected) {
     const result = results.get(c);
@@ -295,47 +262,29 @@ export function quantizeNBits(model: Model, options: QuantizeNBitsOptions = {}):
   for (const graph of ctx.touched) sortTopologically(graph);
 
   let opsetRaised: { from: number; to: number } | undefined;
-  if (plan && ctx.quantizedNodes.length > 0) {
-    opsetRaised = raiseToOpset21(model, plan, ctx.names);
-    if (opsetRaised) {
-      const adapted = plan.adapt.length > 0 ? `; ${plan.adapt.length} Reduce node(s) take their axes as an input, as opset 18 reads them` : '';
-      notes.push(`opset raised from ${opsetRaised.from} to ${opsetRaised.to} for DequantizeLinear's block_size${adapted}`);
-    }
+  if (raiseOpset && ctx.quantizedNodes.length > 0) {
+    const raised = ensureDefaultOpset(model, QDQ_OPSET, QDQ_NEEDS)!;
+    opsetRaised = { from: raised.from, to: raised.to };
+    notes.push(opsetNote("DequantizeLinear's block_size needs", raised));
   }
   if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
   if (ctx.tiedWeights > 0) notes.push(`${ctx.tiedWeights} weight(s) shared by a Gather and a MatMul/Gemm were quantized once`);
   if (ctx.quantizedNodes.length === 0) notes.push('nothing was quantized: every candidate was skipped');
   notes.push(...skipNotes(ctx.skippedNodes));
 
-  const bytesAfter = constantBytes(model);
-  const counts: Partial<Record<NBitsOpType, number>> = {};
-  for (const q of ctx.quantizedNodes) counts[q.op] = (counts[q.op] ?? 0) + 1;
   const summary: QuantizeNBitsSummary = {
     ...emptySummary(opts, bytesBefore, notes),
-    modified: ctx.quantizedNodes.length > 0,
-    quantized: ctx.quantizedNodes,
-    counts,
-    skipped: ctx.skippedNodes,
-    weightsQuantized: ctx.weightCount,
+    ...finishedFields(model, ctx, bytesBefore, opsetRaised),
     tiedWeights: ctx.tiedWeights,
-    constantBytesAfter: bytesAfter,
-    bytesSaved: bytesBefore - bytesAfter,
-    ...(opsetRaised ? { opsetRaised } : {}),
   };
   return { model, summary };
 }
 
 /** `quantizeNBits` as a pass: the options are fixed when it is made. */
-export class QuantizeNBitsPass extends PassBase<QuantizeNBitsSummary> {
+export class QuantizeNBitsPass extends QuantizationPass<QuantizeNBitsOptions, QuantizeNBitsSummary> {
   readonly name = 'q4';
-  override readonly ensures = [graphSorted];
 
-  constructor(private readonly options: QuantizeNBitsOptions = {}) {
-    super();
-  }
-
-  protected call(model: Model) {
-    const { summary } = quantizeNBits(model, this.options);
-    return { modified: summary.modified, summary };
+  constructor(options: QuantizeNBitsOptions = {}) {
+    super(quantizeNBits, options);
   }
 }

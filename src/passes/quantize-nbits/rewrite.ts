@@ -1,16 +1,17 @@
 /**
  * The rewrites, one per op type:
  * - MatMul with a constant 2-D B -> com.microsoft MatMulNBits (qoperator), or DequantizeLinear -> MatMul (qdq).
- * - Gemm with a constant B -> MatMulNBits with transB folded into how B is read, transA as a Transpose of A,
+ * - Gemm with a constant B -> MatMulNBits with transB folded into how B is read, and the rest as INT8 does it
+ *   (../quantize/gemm-matmul.ts): transA as a Transpose of A,
  *   C as MatMulNBits' bias input (a 1-D constant of N values, beta 1, alpha 1) or an Add, alpha and beta as Muls;
  *   qdq: DequantizeLinear -> the unchanged Gemm.
  * - Gather from a constant table -> com.microsoft GatherBlockQuantized with uint8 data (qoperator), or
  *   DequantizeLinear -> Gather (qdq).
  */
 import { Attribute } from '../../ir/attribute.js';
-import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import { MS_DOMAIN } from '../quantize/opset.js';
+import { gemmAsMatMul, gemmAttributes } from '../quantize/gemm-matmul.js';
 import { replaceNode } from '../quantize/rewrite.js';
 import type { BlockWeight, NBitsContext, Orientation, RewriteResult } from './context.js';
 
@@ -94,10 +95,7 @@ export function quantizeMatMul(ctx: NBitsContext, node: Node, graph: Graph): Rew
 }
 
 export function quantizeGemm(ctx: NBitsContext, node: Node, graph: Graph): RewriteResult {
-  const alpha = numberAttr(node, 'alpha', 1);
-  const beta = numberAttr(node, 'beta', 1);
-  const transA = numberAttr(node, 'transA', 0) !== 0;
-  const transB = numberAttr(node, 'transB', 0) !== 0;
+  const { alpha, beta, transB } = gemmAttributes(node);
   const a = node.input(0);
   const c = node.input(2);
   const weight = ctx.weight(node.input(1));
@@ -118,57 +116,23 @@ export function quantizeGemm(ctx: NBitsContext, node: Node, graph: Graph): Rewri
 
   const y = node.output(0);
   const { N } = matrixDims(weight, orientation);
-  const nodes: Node[] = [];
-  let input: Value = a;
-  if (transA) {
-    const transpose = ctx.node({
-      opType: 'Transpose',
-      name: `${label}_transA`,
-      inputs: [a],
-      outputs: [ctx.value(`${a.name}_transposed`)],
-      attributes: [Attribute.ints('perm', [1, 0])],
-    });
-    nodes.push(transpose);
-    input = transpose.output(0);
-  }
-
-  const hasBias = c !== null && beta !== 0;
   // MatMulNBits adds a bias of shape [N] itself: a float32 constant of exactly that shape, when nothing scales it.
-  const biasConstant = hasBias && alpha === 1 && beta === 1 ? ctx.weight(c) : undefined;
+  const biasConstant = c !== null && beta !== 0 && alpha === 1 && beta === 1 ? ctx.weight(c) : undefined;
   const fusedBias =
     biasConstant && !biasConstant.transpose && biasConstant.tensor.dims.length === 1 && Number(biasConstant.tensor.dims[0]) === N ? c! : undefined;
-
-  const product = matMulNBits(ctx, input, weight, orientation, label, ctx.value(`${y.name}_${ctx.tag}`), fusedBias);
-  nodes.push(product);
-  let last = product;
-  if (alpha !== 1) {
-    const alphaValue = ctx.initializer(graph, `${label}_alpha`, DataType.FLOAT, [], Float32Array.of(alpha));
-    last = ctx.node({ opType: 'Mul', name: `${label}_alpha_mul`, inputs: [last.output(0), alphaValue], outputs: [ctx.value(`${y.name}_alpha`)] });
-    nodes.push(last);
-  }
-  if (hasBias && !fusedBias) {
-    let bias: Value = c;
-    if (beta !== 1) {
-      const betaValue = ctx.initializer(graph, `${label}_beta`, DataType.FLOAT, [], Float32Array.of(beta));
-      const scaled = ctx.node({ opType: 'Mul', name: `${label}_beta_mul`, inputs: [c, betaValue], outputs: [ctx.value(`${c.name}_beta`)] });
-      nodes.push(scaled);
-      bias = scaled.output(0);
-    }
-    last = ctx.node({ opType: 'Add', name: `${label}_bias_add`, inputs: [last.output(0), bias], outputs: [ctx.value(`${y.name}_biased`)] });
-    nodes.push(last);
-  }
-  replaceNode(graph, node, nodes, [[last, 0]]);
+  const { around } = gemmAsMatMul(
+    ctx,
+    graph,
+    node,
+    (input) => {
+      const product = matMulNBits(ctx, input, weight, orientation, label, ctx.value(`${y.name}_${ctx.tag}`), fusedBias);
+      return { nodes: [product], last: product };
+    },
+    { addBias: !fusedBias, addSuffix: '_bias_add' },
+  );
   ctx.touched.add(graph);
   ctx.release(weight);
-  return {
-    as:
-      nodes.length === 1
-        ? 'MatMulNBits'
-        : `MatMulNBits + ${nodes
-            .filter((n) => n !== product)
-            .map((n) => n.opType)
-            .join(' + ')}`,
-  };
+  return { as: ['MatMulNBits', ...around.map((n) => n.opType)].join(' + ') };
 }
 
 export function quantizeGather(ctx: NBitsContext, node: Node, graph: Graph): RewriteResult {

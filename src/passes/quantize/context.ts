@@ -3,6 +3,7 @@
  * quantized weights (each made once, however many nodes share it), dynamic
  * quantization of activations (once per value and graph), and what was done.
  */
+import { recordSource } from '../provenance.js';
 import { Attribute } from '../../ir/attribute.js';
 import { DataType } from '../../ir/dtypes.js';
 import { Graph, Node, Value, type NodeInit } from '../../ir/graph.js';
@@ -13,6 +14,7 @@ import { MS_DOMAIN } from './opset.js';
 import type { NormalizedOptions, QuantizableOpType } from './options.js';
 import { quantizeTensor, type QuantizeTensorOptions } from './params.js';
 import { Float32Reader } from '../float32-reader.js';
+import type { QuantizedNodeOf, SkippedNodeOf } from './summary.js';
 import { findConstant, initializerOwners, type ConstantWeight } from './weights.js';
 
 /** How to quantize a weight for one kind of consumer. */
@@ -54,18 +56,8 @@ export interface DynamicQuantized {
 /** What a rewrite did: quantized the node, skipped a candidate (with the reason), or found it is no candidate at all. */
 export type RewriteResult = { as: string } | { skipped: string } | { notApplicable: true };
 
-export interface SkippedNode {
-  node: string;
-  op: QuantizableOpType;
-  reason: string;
-}
-
-export interface QuantizedNode {
-  node: string;
-  op: QuantizableOpType;
-  /** What it became, e.g. `MatMulInteger`. */
-  as: string;
-}
+export type SkippedNode = SkippedNodeOf<QuantizableOpType>;
+export type QuantizedNode = QuantizedNodeOf<QuantizableOpType>;
 
 /** The per-graph part of a cache keyed by graph (a quantized activation or weight is reused within one graph). */
 function cacheOf<K, V>(caches: Map<Graph, Map<K, V>>, graph: Graph): Map<K, V> {
@@ -124,10 +116,15 @@ export class QuantizeContext {
     return new Value(this.names.fresh(base));
   }
 
+  /** The node being rewritten: every node made meanwhile records it as its source (provenance.ts). */
+  source: string | undefined;
+
   /** A node with a fresh name (and fresh output values when given names); a com.microsoft one marks the domain as used. */
   node(init: NodeInit & { name: string }): Node {
     if (init.domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    return new Node({ ...init, name: this.names.fresh(init.name) });
+    const node = new Node({ ...init, name: this.names.fresh(init.name) });
+    recordSource(node, this.source);
+    return node;
   }
 
   /** A float32 or integer initializer in `graph`. */

@@ -8,11 +8,8 @@
 import { DataType } from '../../ir/dtypes.js';
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
-import { Tensor } from '../../ir/tensor.js';
-import { graphSorted } from '../conditions.js';
-import { PassBase } from '../pass.js';
 import { quantizeAttention } from './attention.js';
-import { QuantizeContext, type QuantizedNode, type RewriteResult, type SkippedNode } from './context.js';
+import { QuantizeContext, type RewriteResult, type SkippedNode } from './context.js';
 import { EXPANDED_CONV, quantizeConv } from './conv.js';
 import { quantizeGather } from './gather.js';
 import { quantizeGemm } from './gemm.js';
@@ -23,12 +20,20 @@ import { ensureDefaultOpset, ensureMicrosoftOpset, MS_DOMAIN, type OpsetChange }
 import { normalizeOptions, type NormalizedOptions, type QuantFormat, type QuantizableOpType, type QuantizeDynamicOptions } from './options.js';
 import { removeReleased } from './rewrite.js';
 import { FLOAT_WEIGHT_REPORT_BYTES, floatWeightsLeft, kib, shareQuantizedWeights, type FloatWeightLeft, type SharedWeight } from './shared.js';
+import {
+  constantBytes,
+  finishedFields,
+  includesNoNode,
+  opsetNote,
+  QuantizationPass,
+  skipNotes,
+  unchangedFields,
+  type QuantizationSummaryBase,
+} from './summary.js';
 import { findConstant, initializerOwners } from './weights.js';
 
-export interface QuantizeSummary {
+export interface QuantizeSummary extends QuantizationSummaryBase<QuantizableOpType> {
   kind: 'int8';
-  /** False when the model was left exactly as it was. */
-  modified: boolean;
   format: QuantFormat;
   weightType: 'int8' | 'uint8';
   perChannel: boolean;
@@ -37,25 +42,10 @@ export interface QuantizeSummary {
   reduceRange: boolean;
   /** Undefined: onnxruntime's default (symmetric for int8, asymmetric for uint8). */
   symmetric: boolean | undefined;
-  opTypes: QuantizableOpType[];
-  /** Nodes rewritten, in graph order. */
-  quantized: QuantizedNode[];
-  /** Quantized nodes per op type. */
-  counts: Partial<Record<QuantizableOpType, number>>;
-  /** Candidate nodes left in float, and why. */
-  skipped: SkippedNode[];
-  /** Distinct quantized weight tensors (a weight shared by several nodes counts once). */
-  weightsQuantized: number;
   /** Weights that quantized and float ops share, stored once (quantized); the float ops read them rebuilt. */
   sharedWeights: SharedWeight[];
   /** Float32 weights of FLOAT_WEIGHT_REPORT_BYTES or more left in the model, and why. */
   floatWeightsLeft: FloatWeightLeft[];
-  /** Bytes of initializers and Constant tensors before and after. */
-  constantBytesBefore: number;
-  constantBytesAfter: number;
-  bytesSaved: number;
-  opsetRaised?: { from: number; to: number };
-  notes: string[];
   [key: string]: unknown;
 }
 
@@ -116,19 +106,6 @@ const REWRITERS: Record<QuantizableOpType, Rewriter> = {
   Conv: quantizeConv,
 };
 
-/** Bytes of every initializer and Constant-node tensor in the model's graphs. */
-export function constantBytes(model: Model): number {
-  let bytes = 0;
-  for (const graph of model.graph.allGraphs()) {
-    for (const v of graph.initializers.values()) bytes += v.initializer?.byteSize ?? 0;
-    for (const node of graph.nodes) {
-      const value = node.opType === 'Constant' ? node.attr('value')?.value : undefined;
-      if (value instanceof Tensor) bytes += value.byteSize;
-    }
-  }
-  return bytes;
-}
-
 /** The first `max` items, then how many more there are. */
 function listed(items: readonly string[], max: number): string {
   const more = items.length > max ? `; and ${items.length - max} more (--json lists them all)` : '';
@@ -172,24 +149,15 @@ function worstCaseOpset(options: NormalizedOptions, selected: readonly Candidate
 function emptySummary(options: NormalizedOptions, bytes: number, notes: string[]): QuantizeSummary {
   return {
     kind: 'int8',
-    modified: false,
     format: options.format,
     weightType: options.weightType,
     perChannel: options.perChannel,
     convPerChannel: options.convPerChannel,
     reduceRange: options.reduceRange,
     symmetric: options.symmetric,
-    opTypes: [...options.opTypes],
-    quantized: [],
-    counts: {},
-    skipped: [],
-    weightsQuantized: 0,
+    ...unchangedFields(options.opTypes, bytes, notes),
     sharedWeights: [],
     floatWeightsLeft: [],
-    constantBytesBefore: bytes,
-    constantBytesAfter: bytes,
-    bytesSaved: 0,
-    notes,
   };
 }
 
@@ -246,7 +214,7 @@ function checkOpset(
     target = worstCaseOpset(opts, selected);
   }
   const raised = ensureDefaultOpset(model, target); // throws, changing nothing, when it cannot upgrade
-  if (raised) notes.push(`the quantized ops need opset ${raised.to}: ${raised.notes.join('; ')}`);
+  if (raised) notes.push(opsetNote('the quantized ops need', raised));
   return { opts, raised };
 }
 
@@ -282,16 +250,7 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
   const bytesBefore = constantBytes(model);
   const notes: string[] = [];
 
-  if (opts.includeNodes) {
-    const names = new Set<string>();
-    for (const g of model.allGraphs()) for (const n of g.nodes) if (n.name) names.add(n.name);
-    const unknown = [...opts.includeNodes].filter((n) => !names.has(n));
-    if (unknown.length === opts.includeNodes.size) {
-      notes.push(`--include-nodes names no node of the model (${unknown.join(', ')}); nothing was quantized`);
-      return { model, summary: emptySummary(opts, bytesBefore, notes) };
-    }
-    if (unknown.length > 0) notes.push(`--include-nodes: no node named ${unknown.join(', ')}`);
-  }
+  if (includesNoNode(model, opts.includeNodes, notes)) return { model, summary: emptySummary(opts, bytesBefore, notes) };
 
   const owners = initializerOwners(model);
   const { selected, skipped } = selectNodes(model, opts, owners, notes);
@@ -307,7 +266,9 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
   ctx.skippedNodes.push(...skipped);
   for (const { node, graph, kind } of selected) {
     if (!graph.has(node)) continue;
+    ctx.source = node.name;
     const result = REWRITERS[kind](ctx, node, graph);
+    ctx.source = undefined;
     const name = node.name ?? '';
     if ('as' in result) ctx.quantizedNodes.push({ node: name, op: kind, as: result.as });
     else if ('skipped' in result) ctx.skippedNodes.push({ node: name, op: kind, reason: result.skipped });
@@ -321,7 +282,7 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
     const more = ensureDefaultOpset(model, ctx.requiredOpset);
     if (more) {
       opsetRaised = { from: opsetRaised?.from ?? more.from, to: more.to };
-      notes.push(`the quantized ops need opset ${more.to}: ${more.notes.join('; ')}`);
+      notes.push(opsetNote('the quantized ops need', more));
     }
   }
   if (ctx.usesMicrosoftDomain) ensureMicrosoftOpset(model);
@@ -333,7 +294,7 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
     );
   }
   if (ctx.quantizedNodes.length === 0) notes.push('nothing was quantized: every candidate was skipped');
-  for (const [reason, n] of countBy(ctx.skippedNodes, (s) => `${s.op}: ${s.reason}`)) notes.push(`skipped ${n} node(s), ${reason}`);
+  notes.push(...skipNotes(ctx.skippedNodes));
   if (sharedWeights.length > 0) {
     const each = sharedWeights.map((w) => `'${w.weight}' as ${w.storedAs}, which ${w.floatReaders.join(', ')} read(s) through ${w.via}`);
     notes.push(`${sharedWeights.length} weight(s) read by quantized and float ops stored once, quantized: ${listed(each, 3)}`);
@@ -345,36 +306,20 @@ export function quantizeDynamic(model: Model, options: QuantizeDynamicOptions = 
     notes.push(`${left.length} float weight(s) of ${kib(FLOAT_WEIGHT_REPORT_BYTES)} or more left float, ${kib(total)} in all: ${listed(each, 3)}`);
   }
 
-  const bytesAfter = constantBytes(model);
-  const counts: Partial<Record<QuantizableOpType, number>> = {};
-  for (const q of ctx.quantizedNodes) counts[q.op] = (counts[q.op] ?? 0) + 1;
   const summary: QuantizeSummary = {
     ...emptySummary(opts, bytesBefore, notes),
-    modified: ctx.quantizedNodes.length > 0,
-    quantized: ctx.quantizedNodes,
-    counts,
-    skipped: ctx.skippedNodes,
-    weightsQuantized: ctx.weightCount,
+    ...finishedFields(model, ctx, bytesBefore, opsetRaised),
     sharedWeights,
     floatWeightsLeft: left,
-    constantBytesAfter: bytesAfter,
-    bytesSaved: bytesBefore - bytesAfter,
-    ...(opsetRaised ? { opsetRaised } : {}),
   };
   return { model, summary };
 }
 
 /** `quantizeDynamic` as a pass: the options are fixed when it is made. */
-export class QuantizeDynamicPass extends PassBase<QuantizeSummary> {
+export class QuantizeDynamicPass extends QuantizationPass<QuantizeDynamicOptions, QuantizeSummary> {
   readonly name = 'int8';
-  override readonly ensures = [graphSorted];
 
-  constructor(private readonly options: QuantizeDynamicOptions = {}) {
-    super();
-  }
-
-  protected call(model: Model) {
-    const { summary } = quantizeDynamic(model, this.options);
-    return { modified: summary.modified, summary };
+  constructor(options: QuantizeDynamicOptions = {}) {
+    super(quantizeDynamic, options);
   }
 }

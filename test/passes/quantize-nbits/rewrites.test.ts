@@ -433,12 +433,45 @@ describe('QDQ format and the opset', () => {
     expect(cosine(first(await runModel(asym, feeds)), first(await runModel(withReduceMean(17), feeds)))).toBeGreaterThan(0.999);
   });
 
-  it('refuses, changing nothing, when an op would change meaning at opset 21', () => {
-    const model = withReduceMean(17, (b, h) =>
-      b.node('GroupNormalization', [h, b.initializer('gs', new Float32Array(2), [2]), b.initializer('gb', new Float32Array(2), [2])], {
-        num_groups: 2,
-      }),
+  it('raises through ops the version converter rewrites on the way, and the model keeps its outputs', async () => {
+    // GroupNormalization 18 -> 21: scale and bias per group become per channel.
+    const groupNorm = (): Model => {
+      const b = new ModelBuilder({ opset: 18 });
+      const x = b.input('x', DataType.FLOAT, [2, 4, 64]);
+      const scale = b.initializer('gs', Float32Array.of(0.5, 2), [2]);
+      const bias = b.initializer('gb', Float32Array.of(0.1, -0.3), [2]);
+      const h = b.node('GroupNormalization', [x, scale, bias], { num_groups: 2 });
+      b.output(b.node('MatMul', [h, b.initializer('w', randomFloats(64 * 16, 93, 0.3), [64, 16])], {}, { name: 'mm' }), DataType.FLOAT, [2, 4, 16]);
+      return b.build();
+    };
+    const feeds = { x: floatTensor(randomFloats(2 * 4 * 64, 94), [2, 4, 64]) };
+    const model = groupNorm();
+    const { summary } = quantizeNBits(model, { format: 'qdq' });
+    expect(summary.opsetRaised).toEqual({ from: 18, to: 21 });
+    expect(summary.notes.join('\n')).toMatch(
+      /DequantizeLinear's block_size needs opset 21: upgraded from opset 18 to 21: rewrote GroupNormalization 1/,
     );
+    expect(onlyNode(model, 'GroupNormalization').input(1)!.producer()?.opType).toBe('Reshape');
+    expect(cosine(first(await runModel(model, feeds)), first(await runModel(groupNorm(), feeds)))).toBeGreaterThan(0.99);
+
+    // Gemm with opset 6's `broadcast` attribute (ONNX's backend test_Linear): the converter drops it at opset 7.
+    const [w, c, x] = [randomFloats(16 * 64, 95, 0.3), randomFloats(16, 96), randomFloats(3 * 64, 97)];
+    const b = new ModelBuilder({ opset: 6, irVersion: 3 });
+    const gemmInputs = [b.input('x', DataType.FLOAT, [3, 64]), b.initializer('w', w, [16, 64]), b.initializer('c', c, [16])];
+    b.output(b.node('Gemm', gemmInputs, { transB: 1, broadcast: 1 }, { name: 'linear' }), DataType.FLOAT, [3, 16]);
+    const gemm = b.build();
+    expect(quantizeNBits(gemm, { format: 'qdq', opTypes: ['Gemm'] }).summary.opsetRaised).toEqual({ from: 6, to: 21 });
+    expect(onlyNode(gemm, 'Gemm').attributes.has('broadcast')).toBe(false);
+    // onnxruntime runs opset 7 and later: the float result is computed here (x * w' + c).
+    const expected = Float64Array.from({ length: 3 * 16 }, (_, i) => {
+      const [row, col] = [Math.floor(i / 16), i % 16];
+      return w.slice(col * 64, col * 64 + 64).reduce((sum, wk, k) => sum + wk * x[row * 64 + k]!, c[col]!);
+    });
+    expect(cosine(first(await runModel(gemm, { x: floatTensor(x, [3, 64]) })), expected)).toBeGreaterThan(0.99);
+  });
+
+  it('refuses, changing nothing, a model the version converter cannot raise to opset 21', () => {
+    const model = withReduceMean(17, (b, h) => b.node('NotAnOnnxOp', [h]));
     const before = modelToBytes(model);
     let error: unknown;
     try {
@@ -447,7 +480,8 @@ describe('QDQ format and the opset', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(OnnxpressError);
-    expect((error as Error).message).toMatch(/needs opset 21.*GroupNormalization \(changed in opset 21/);
+    expect((error as Error).message).toMatch(/q4 --format qdq .* needs opset 21 and the model imports opset 17: cannot upgrade: NotAnOnnxOp/);
+    expect((error as OnnxpressError).hint).toMatch(/--format qoperator/);
     expect(Buffer.from(modelToBytes(model)).equals(Buffer.from(before))).toBe(true);
     // The MatMulNBits form needs no opset change.
     expect(quantizeNBits(model).summary.modified).toBe(true);

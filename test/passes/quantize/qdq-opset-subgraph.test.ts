@@ -6,7 +6,6 @@ import { Node } from '../../../src/ir/graph.js';
 import type { Model } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/io/bytes.js';
 import { OnnxpressError } from '../../../src/errors.js';
-import { opsetRaiseBlockers } from '../../../src/passes/quantize/opset.js';
 import { quantizeDynamic } from '../../../src/passes/quantize/quantize.js';
 import { GraphBuilder, ModelBuilder } from '../../../src/testing/builder.js';
 import { cosine } from '../../helpers/metrics.js';
@@ -140,16 +139,6 @@ describe('opset', () => {
     // From IR 4 on, an initializer that is also an input is a default the caller may override: not a constant.
     const overridable = build(4);
     expect(quantizeDynamic(overridable).summary.modified).toBe(false);
-  });
-
-  it('judges version steps as the ONNX version converter does', () => {
-    const b = new ModelBuilder({ opset: 4, irVersion: 3 });
-    const x = b.input('x', DataType.FLOAT, [2]);
-    b.output(b.node('Add', [x, x], { broadcast: 1 }), DataType.FLOAT, [2]);
-    b.output(b.node('Mul', [x, x]), DataType.FLOAT, [2]);
-    b.output(b.node('Reshape', [x], { shape: [2] }), DataType.FLOAT, [2]);
-    const blockers = opsetRaiseBlockers(b.build(), 4, 11);
-    expect(blockers.map((s) => s.split(' ')[0])).toEqual(['Add', 'Reshape']);
   });
 
   it('adds the com.microsoft import only when a com.microsoft op is emitted', () => {
