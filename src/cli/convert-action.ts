@@ -15,6 +15,8 @@ import { outputPaths, type ConversionStep } from '../convert.js';
 import { OnnxpressError, type ErrorCode } from '../errors.js';
 import { removeTempFiles } from '../io/atomic-write.js';
 import { formatBytes } from '../report/format.js';
+import type { LintFinding, Target } from '../runtime/op-support/lint.js';
+import { targetDefaults } from '../conversions/targets.js';
 import type { ConvertArgs } from './convert.js';
 import { expandAtFiles, runSearch } from './convert-search.js';
 import { checkConversionFlags } from './flags.js';
@@ -27,6 +29,9 @@ export interface ConvertJob {
   /** The conversions each model goes through (convertSteps). */
   steps: ConversionStep[];
   plugins: string[];
+  /** Lint each output for this target before writing it; refuse ops without a kernel unless allowed. */
+  target?: Target;
+  allowUnsupportedOps?: boolean;
 }
 
 /** What `convert --to X` runs: X, after an upgrade when `--opset N` is given (`--to upgrade --opset N` is that alone). */
@@ -66,7 +71,11 @@ export interface WorkerError {
   stack?: string;
 }
 
-export type WorkerMessage = { type: 'done'; results: ConvertedModel[] } | { type: 'error'; error: WorkerError };
+export type WorkerMessage =
+  | { type: 'done'; results: ConvertedModel[] }
+  | { type: 'error'; error: WorkerError }
+  /** The target lint of one output, sent before it is written. */
+  | { type: 'lint'; input: string; target: Target; findings: LintFinding[] };
 
 /** The compiled worker (src/cli and dist/cli both sit two levels below the package root, as run.ts's demo path). */
 const WORKER = new URL('../../dist/cli/convert-worker.js', import.meta.url);
@@ -77,11 +86,23 @@ type Signal = (typeof SIGNALS)[number];
 export async function runConvert(args: ConvertArgs, registry: ConversionRegistry, argv: readonly string[]): Promise<number> {
   checkConversionFlags(args.to, registry, argv);
   const outputs = outputPaths(args.models, args.out, args.outDir);
+  const { target, allowUnsupportedOps } = args;
   const options = expandAtFiles(
-    Object.fromEntries(Object.entries(args).filter(([key, value]) => key !== '_' && key !== '$0' && value !== undefined)),
+    Object.fromEntries(
+      Object.entries(args).filter(
+        ([key, value]) => !['_', '$0', 'target', 'allowUnsupportedOps', 'allow-unsupported-ops'].includes(key) && value !== undefined,
+      ),
+    ),
   );
+  if (target) Object.assign(options, targetDefaults(target, args.to, flagsGiven(argv)));
   if (args.threshold !== undefined) return runSearch(args, options, registry);
-  const outcome = await convertInWorker({ inputs: args.models, outputs, steps: convertSteps(args.to, options), plugins: [...registry.modules] });
+  const outcome = await convertInWorker({
+    inputs: args.models,
+    outputs,
+    steps: convertSteps(args.to, options),
+    plugins: [...registry.modules],
+    ...(target ? { target, allowUnsupportedOps } : {}),
+  });
   if ('signal' in outcome) {
     process.stderr.write('onnxpress: interrupted\n');
     return 128 + constants.signals[outcome.signal];
@@ -123,7 +144,8 @@ export function convertInWorker(job: ConvertJob): Promise<{ results: ConvertedMo
     };
     for (const [signal, handler] of handlers) process.on(signal, handler);
     worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'done') outcome = { results: message.results };
+      if (message.type === 'lint') printLint(message.input, message.target, message.findings);
+      else if (message.type === 'done') outcome = { results: message.results };
       else failure = errorFrom(message.error);
     });
     worker.on('error', (e) => {
@@ -137,6 +159,21 @@ export function convertInWorker(job: ConvertJob): Promise<{ results: ConvertedMo
       else reject(new Error(`the conversion worker stopped (exit code ${code}) without a result`));
     });
   });
+}
+
+/** The camelCase names of the flags on the command line (`--weight-type auto` -> weightType). */
+function flagsGiven(argv: readonly string[]): Set<string> {
+  return new Set(
+    argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => a.slice(2).split('=')[0]!.replace(/^no-/, ''))
+      .map((flag) => flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase())),
+  );
+}
+
+/** The lint, on stderr, as soon as the worker has it (before the output is written). */
+function printLint(input: string, target: Target, findings: readonly LintFinding[]): void {
+  for (const f of findings) process.stderr.write(`onnxpress: ${input}: --target ${target}: ${f.severity}: ${f.message}\n`);
 }
 
 function errorFrom(e: WorkerError): Error {

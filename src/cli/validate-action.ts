@@ -1,7 +1,7 @@
 /** What `onnxpress validate` does; loaded only when that command runs (it brings in ONNX Runtime). */
 import cliProgress from 'cli-progress';
 import { usageError } from '../errors.js';
-import { resultTitle } from '../report/document.js';
+import { resultTitle, runtimesText } from '../report/document.js';
 import { formatBytes, formatCosine, formatDims, formatFraction, formatMs, formatNumber, formatPercent, formatRatio } from '../report/format.js';
 import { REPORT_FORMATS, renderJson, writeReports, type ReportFormat } from '../report/index.js';
 import { normalizeValidateOptions, type NormalizedValidateOptions } from '../validate/options.js';
@@ -133,7 +133,9 @@ export function formatResult(result: ValidationResult, written: readonly string[
     if (l.interval?.tooWide) lines.push(`  ratio      TOO WIDE TO CONCLUDE: ${l.interval.reason ?? 'the interval is too wide'}`);
   }
   const env = result.environment;
-  lines.push(`  runtime    onnxruntime ${env.onnxruntimeVersion}, ${env.executionProvider} provider, ${env.intraOpNumThreads} intra-op threads`);
+  const runtimes = runtimesText(result);
+  if (runtimes !== undefined && /onnxruntime-web|baseline:/.test(runtimes)) lines.push(`  runtime    ${runtimes}`);
+  else lines.push(`  runtime    onnxruntime ${env.onnxruntimeVersion}, ${env.executionProvider} provider, ${env.intraOpNumThreads} intra-op threads`);
   const failed = result.checks.filter((c) => c.status === 'fail');
   const passed = result.checks.filter((c) => c.status === 'pass').length;
   const skipped = result.checks.filter((c) => c.status === 'skipped');

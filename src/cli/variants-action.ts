@@ -25,6 +25,7 @@ export async function runVariants(args: VariantsArgs, registry: ConversionRegist
     ...(args.report !== undefined ? { reportDir: args.report } : {}),
     ...(formats ? { formats } : {}),
     registry,
+    ...(args.target ? { target: args.target, allowUnsupportedOps: args.allowUnsupportedOps } : {}),
     ...(args.json ? {} : { onProgress: (e) => (e.phase === 'done' ? process.stdout.write(formatOutcome(e.outcome)) : undefined) }),
   });
   if (args.json) printJson(jsonOf(result));
@@ -47,6 +48,7 @@ export function formatOutcome(o: VariantOutcome): string {
   for (const c of o.result?.checks.filter((check) => check.status === 'fail') ?? []) lines.push(`  FAILED ${c.id}: ${c.message}`);
   if (o.error) lines.push(`  ${o.error.stage === 'convert' ? 'conversion' : 'validation'} failed: ${o.error.message}`);
   if (o.externalDataFile) lines.push(`  external data ${path.basename(o.externalDataFile)}`);
+  for (const f of o.lint ?? []) lines.push(`  ${f.severity === 'error' ? 'LINT ERROR' : 'lint'} ${f.message}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import type { ConversionRegistry } from '../conversions/registry.js';
 import { REPORT_FORMATS } from '../report/index.js';
+import { TARGETS, type Target } from '../runtime/op-support/lint.js';
 import { validateOptionEntries, type ValidateOptionName } from '../validate/options.js';
 import { PRESET_NAMES, TRANSFORMERS_JS_PRESET } from '../variants/preset.js';
 import { yargsOption, type ValidateArgs } from './validate.js';
@@ -15,6 +16,8 @@ export interface VariantsArgs extends ValidateArgs {
   outDir?: string;
   only?: string[];
   validate: boolean;
+  target?: Target;
+  allowUnsupportedOps: boolean;
 }
 
 export const variantsCommand = (registry: ConversionRegistry) => ({
@@ -51,7 +54,17 @@ export const variantsCommand = (registry: ConversionRegistry) => ({
         array: true,
         describe: `Report formats, comma-separated: ${REPORT_FORMATS.join(', ')} (default: all)`,
       })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the outcome as JSON and nothing else' });
+      .option('json', { type: 'boolean', default: false, describe: 'Print the outcome as JSON and nothing else' })
+      .option('target', {
+        type: 'string',
+        choices: [...TARGETS],
+        describe: 'Where the variants will run: lint each for ops without a kernel there before writing it (a variant with one is an error)',
+      })
+      .option('allow-unsupported-ops', {
+        type: 'boolean',
+        default: false,
+        describe: 'With --target: write a variant even when an op has no kernel there',
+      });
     for (const [name, def] of validateOptionEntries()) {
       if (PER_VARIANT_OPTIONS.includes(name) || !('flag' in def.cli)) continue;
       out = out.option(def.cli.flag, yargsOption(def));

@@ -3,7 +3,15 @@
  * so every writer has one code path.
  */
 import { roleOf } from '../validate/thresholds.js';
-import type { PipelineIdentity, ReportDocument, SummaryEntry, ThresholdCheck, ValidationResult, ValidationSummary } from '../validate/types.js';
+import type {
+  PipelineIdentity,
+  ReportDocument,
+  RuntimeReport,
+  SummaryEntry,
+  ThresholdCheck,
+  ValidationResult,
+  ValidationSummary,
+} from '../validate/types.js';
 
 export function isSummary(doc: ReportDocument): doc is ValidationSummary {
   return doc.schema === 'onnxpress/summary';
@@ -87,4 +95,26 @@ export function keyFigures(result: ValidationResult): KeyFigures {
 
 export function statusLabel(status: SummaryEntry['status']): string {
   return status === 'pass' ? 'pass' : status === 'fail' ? 'FAIL' : 'ERROR';
+}
+
+/**
+ * One runtime in words: "onnxruntime-web 1.31.0 (webgpu) in Chromium 156.0 on google swiftshader (software adapter,
+ * no shader-f16)".
+ */
+export function describeRuntime(runtime: RuntimeReport): string {
+  const where = runtime.host.startsWith('Node') ? '' : ` in ${runtime.host}`;
+  const adapter = runtime.adapter;
+  const gpu = adapter
+    ? ` on ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') || 'an unnamed adapter'} ` +
+      `(${adapter.software ? 'software adapter, ' : ''}${adapter.features.includes('shader-f16') ? 'shader-f16' : 'no shader-f16'})`
+    : '';
+  return `${runtime.name} ${runtime.version} (${runtime.provider})${where}${gpu}`;
+}
+
+/** Where the two models ran: one line when they ran alike, else "baseline: ...; candidate: ..."; undefined for older results. */
+export function runtimesText(result: ValidationResult): string | undefined {
+  const [b, c] = [result.baseline.runtime, result.candidate.runtime];
+  if (!b || !c) return undefined;
+  const [bt, ct] = [describeRuntime(b), describeRuntime(c)];
+  return bt === ct ? ct : `baseline: ${bt}; candidate: ${ct}`;
 }

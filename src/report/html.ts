@@ -14,7 +14,7 @@ import type {
   ValidationResult,
 } from '../validate/types.js';
 import { pairwiseRatios } from '../validate/stats.js';
-import { documentTitle, entriesOf, isSummary, keyFigures, statusLabel } from './document.js';
+import { documentTitle, entriesOf, isSummary, keyFigures, runtimesText, statusLabel } from './document.js';
 import { escapeHtml } from './escape.js';
 import {
   formatBytes,
@@ -121,6 +121,7 @@ function runMeta(result: ValidationResult): string {
     `<p class="meta">Execution provider <strong>${escapeHtml(env.executionProvider)}</strong> · ` +
     `onnxruntime ${escapeHtml(env.onnxruntimeVersion)} · ${env.intraOpNumThreads} intra-op / ${env.interOpNumThreads} inter-op threads · ` +
     `${escapeHtml(env.cpuModel)} (${env.cpuCount} CPUs), ${escapeHtml(env.platform)}-${escapeHtml(env.arch)}, Node ${escapeHtml(env.nodeVersion)}</p>\n` +
+    (runtimesText(result) !== undefined ? `<p class="meta">Runtime: ${escapeHtml(runtimesText(result)!)}</p>\n` : '') +
     `<p class="meta">Inputs: ${escapeHtml(result.inputs.source)} — ${escapeHtml(result.inputs.description)}` +
     `${result.inputs.seed !== undefined ? ` (seed ${result.inputs.seed})` : ''} · ${escapeHtml(result.createdAt)}</p>\n` +
     result.notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join('\n')

@@ -4,7 +4,7 @@
  * is a single test case with an <error>.
  */
 import type { ReportDocument, SummaryEntry, ThresholdCheck } from '../validate/types.js';
-import { entriesOf } from './document.js';
+import { describeRuntime, entriesOf } from './document.js';
 import { escapeXml, escapeXmlAttribute as attr } from './escape.js';
 import { formatMetricValue } from './format.js';
 
@@ -61,6 +61,8 @@ function suiteFor(entry: SummaryEntry): Suite {
     ['executionProvider', result.environment.executionProvider],
     ['onnxruntimeVersion', result.environment.onnxruntimeVersion],
     ['intraOpNumThreads', String(result.environment.intraOpNumThreads)],
+    ...(result.baseline.runtime ? [['baselineRuntime', describeRuntime(result.baseline.runtime)] as [string, string]] : []),
+    ...(result.candidate.runtime ? [['candidateRuntime', describeRuntime(result.candidate.runtime)] as [string, string]] : []),
   ];
   const cases = result.checks.map((c) => testcaseXml(className, c));
   return { xml: suiteXml(name, properties, cases, counts, result.createdAt), ...counts };

@@ -3,7 +3,7 @@
  * A single result gets its key numbers and checks; a summary gets one row per model and variant.
  */
 import type { ReportDocument, SummaryEntry, ThresholdCheck, ValidationResult } from '../validate/types.js';
-import { documentTitle, entriesOf, isSummary, keyFigures, statusLabel } from './document.js';
+import { documentTitle, entriesOf, isSummary, keyFigures, runtimesText, statusLabel } from './document.js';
 import { escapeMarkdown as md } from './escape.js';
 import {
   formatBytes,
@@ -33,6 +33,7 @@ function resultMarkdown(result: ValidationResult): string[] {
     '',
     `Execution provider **${md(env.executionProvider)}** · onnxruntime ${md(env.onnxruntimeVersion)} · ` +
       `${env.intraOpNumThreads} intra-op threads · inputs: ${md(result.inputs.source)}`,
+    ...(runtimesText(result) !== undefined ? ['', `Runtime: ${md(runtimesText(result)!)}`] : []),
     '',
     '| | baseline | candidate | change |',
     '|:--|--:|--:|--:|',
@@ -127,6 +128,13 @@ function summaryMarkdown(title: string, passed: boolean, entries: readonly Summa
         `${k.latencyRatio ? `${formatRatio(k.latencyRatio.median)}${e.result.latency?.interval?.tooWide ? ' (too wide)' : ''}` : '—'} | ${k.failed.map((c) => md(c.id)).join(', ') || '—'} |`,
     );
   }
+  // Which runtime (and WebGPU adapter) each row ran on: one line when they all ran alike.
+  const runtimes = entries.flatMap((e) => {
+    const text = e.result && runtimesText(e.result);
+    return text ? [{ row: `${md(e.model)} / ${md(e.variant)}`, text }] : [];
+  });
+  if (runtimes.length > 0 && new Set(runtimes.map((r) => r.text)).size === 1) lines.push('', `Runtime: ${md(runtimes[0]!.text)}`);
+  else if (runtimes.length > 0) lines.push('', ...runtimes.map((r) => `- ${r.row}: ${md(r.text)}`));
   const failures = entries.flatMap((e) =>
     (e.result?.checks ?? []).filter((c) => c.status === 'fail').map((c) => `- ${md(e.model)} / ${md(e.variant)}: ${md(c.message)}`),
   );

@@ -19,13 +19,16 @@ function dimsOf(tensor: Tensor): number[] {
   });
 }
 
-/** An IR tensor as an onnxruntime-node tensor (float16 as Uint16Array bits, bool as Uint8Array). */
-export function toOrtTensor(tensor: Tensor): Ort.Tensor {
+/**
+ * An IR tensor as an onnxruntime-node tensor (float16 as Uint16Array bits, bool as Uint8Array). `TensorClass`:
+ * another runtime's Tensor with the same constructor (onnxruntime-web's).
+ */
+export function toOrtTensor(tensor: Tensor, TensorClass: typeof Ort.Tensor = ort().Tensor): Ort.Tensor {
   const info = dataTypeInfo(tensor.dataType);
   const dims = dimsOf(tensor);
   if (tensor.dataType === DataType.STRING) {
     const decoder = new TextDecoder();
-    return new (ort().Tensor)(
+    return new TensorClass(
       'string',
       tensor.strings().map((s) => decoder.decode(s)),
       dims,
@@ -33,7 +36,7 @@ export function toOrtTensor(tensor: Tensor): Ort.Tensor {
   }
   if (!info.ortName || !info.array) throw inputError(`tensor '${tensor.name ?? ''}': ${info.name} cannot be given to ONNX Runtime`);
   const data = tensor.toTypedArray();
-  return new (ort().Tensor)(info.ortName as 'float32', data as Float32Array, dims);
+  return new TensorClass(info.ortName as 'float32', data as Float32Array, dims);
 }
 
 const ORT_TYPES = new Map<string, DataType>([

@@ -9,6 +9,9 @@
  * `measure` and `memory` requests, then `close`. A request the worker cannot serve is answered with `error`.
  */
 
+/** The runtime a session worker loads (its first argument). */
+export type WorkerRuntime = 'onnxruntime-node' | 'onnxruntime-web';
+
 /** A tensor stored as raw bytes in a file. */
 export interface TensorFile {
   name: string;

@@ -3,7 +3,11 @@
  * runtime aborts, only this process dies and the parent reports which model it was. It answers the requests of
  * protocol.ts, one at a time, and times each session.run itself with process.hrtime.bigint().
  *
- * This is the one place where onnxpress creates ONNX Runtime sessions.
+ * The runtime is onnxruntime-node, or onnxruntime-web's WebAssembly backend (`--provider wasm`) when the parent
+ * starts the worker with `onnxruntime-web` as its argument: both have the same InferenceSession API.
+ *
+ * One of the two modules where onnxpress creates ONNX Runtime sessions (the other is browser/page-worker.ts, the
+ * same requests answered in a browser page).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,10 +16,12 @@ import type * as Ort from 'onnxruntime-node';
 import { messageOf } from '../errors.js';
 import { Tensor } from '../ir/tensor.js';
 import { addToStats, emptyStats } from './output-stats.js';
-import type { OutputFile, OutputStats, ParentMessage, SessionSettings, TensorFile, WorkerMessage, WorkerStage } from './protocol.js';
+import type { OutputFile, OutputStats, ParentMessage, SessionSettings, TensorFile, WorkerMessage, WorkerRuntime, WorkerStage } from './protocol.js';
 import { toOrtTensor } from './ort-tensors.js';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
+const runtimeName: WorkerRuntime = process.argv[2] === 'onnxruntime-web' ? 'onnxruntime-web' : 'onnxruntime-node';
+// onnxruntime-web's `node` export condition is its WebAssembly build for Node; its API is onnxruntime-node's.
+const ort = createRequire(import.meta.url)(runtimeName) as typeof Ort;
 // Warnings (e.g. about unused initializers) would only clutter the parent's error reports.
 ort.env.logLevel = 'error';
 
@@ -29,7 +35,7 @@ function send(message: WorkerMessage): void {
 function readInput(t: TensorFile): Ort.Tensor {
   const bytes = readFileSync(t.file);
   const tensor = new Tensor({ name: t.name, dataType: t.dataType, dims: t.dims, storage: { kind: 'raw', bytes } });
-  return toOrtTensor(tensor);
+  return toOrtTensor(tensor, ort.Tensor);
 }
 
 /** The model with `expose` added to its graph outputs, read and written through the IR. */
@@ -49,6 +55,8 @@ async function load(message: SessionSettings & { samples: TensorFile[][] }): Pro
     graphOptimizationLevel: message.graphOptimizationLevel,
     logSeverityLevel: 3,
   };
+  // onnxruntime-web reads its thread count from env, once, when its WebAssembly module starts.
+  if (runtimeName === 'onnxruntime-web') ort.env.wasm.numThreads = message.intraOpNumThreads;
   const rssBeforeLoadBytes = process.memoryUsage().rss;
   const start = process.hrtime.bigint();
   session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
@@ -157,4 +165,5 @@ process.on('message', (message: ParentMessage) => {
 });
 // The parent is gone (or done): nothing more to do.
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready', onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown' });
+const versions = ort.env.versions as Record<string, string | undefined>;
+send({ type: 'ready', onnxruntimeVersion: (runtimeName === 'onnxruntime-web' ? versions.web : versions.node) ?? versions.common ?? 'unknown' });

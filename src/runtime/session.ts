@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { OnnxpressError, runtimeError, timeoutError } from '../errors.js';
-import type { OutputFile, OutputStats, ParentMessage, SessionSettings, TensorFile, WorkerMessage, WorkerStage } from './protocol.js';
+import type { OutputFile, OutputStats, ParentMessage, SessionSettings, TensorFile, WorkerMessage, WorkerRuntime, WorkerStage } from './protocol.js';
+import type { RuntimeInfo, SessionRunner } from './runners.js';
 
 /** The compiled worker: beside this file in dist/, or in dist/ when this file runs from src/ (tests). */
 export function workerScript(): string {
@@ -78,7 +79,7 @@ export interface Deadline {
 
 const STDERR_KEEP = 16 * 1024;
 
-export class SessionProcess {
+export class SessionProcess implements SessionRunner {
   onnxruntimeVersion = 'unknown';
   private readonly subprocess: ResultPromise<typeof WORKER_OPTIONS>;
   private waiter: Waiter | undefined;
@@ -97,8 +98,10 @@ export class SessionProcess {
     readonly modelPath: string,
     private readonly crashHint?: string,
     private readonly deadline?: Deadline,
+    readonly runtimeName: WorkerRuntime = 'onnxruntime-node',
+    private provider = runtimeName === 'onnxruntime-web' ? 'wasm' : 'cpu',
   ) {
-    this.subprocess = execa(process.execPath, [workerScript()], WORKER_OPTIONS);
+    this.subprocess = execa(process.execPath, [workerScript(), runtimeName], WORKER_OPTIONS);
     this.subprocess.catch(() => undefined);
     this.subprocess.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP);
@@ -112,7 +115,15 @@ export class SessionProcess {
     this.ready.catch(() => undefined);
   }
 
-  /** Resolves once the worker has started and loaded onnxruntime-node. */
+  runtime(): RuntimeInfo {
+    return { name: this.runtimeName, version: this.onnxruntimeVersion, provider: this.provider, host: `Node ${process.versions.node}` };
+  }
+
+  consoleErrors(): string[] {
+    return [];
+  }
+
+  /** Resolves once the worker has started and loaded its runtime. */
   started(): Promise<void> {
     return this.ready;
   }
@@ -123,6 +134,7 @@ export class SessionProcess {
    */
   async load(settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
     await this.ready;
+    this.provider = settings.providers.join(',');
     const m = await this.request('creating a session for', { type: 'load', ...settings, samples }, 'loaded');
     return { createMs: m.createMs, rssBeforeLoadBytes: m.rssBeforeLoadBytes, inputNames: m.inputNames, outputNames: m.outputNames };
   }

@@ -13,6 +13,8 @@ import type { TypedArray } from '../ir/dtypes.js';
  */
 export type NumericArray = TypedArray | readonly number[];
 
+export type Degeneracy = NonNullable<OutputMetrics['degenerate']>;
+
 /**
  * Tensor data from onnxruntime-node, made comparable: float16 and bfloat16 bit patterns (Uint16Array) become
  * Float32Array; other numeric types pass through. `type` is the onnxruntime tensor type ('float16', 'int64', ...).
@@ -118,7 +120,37 @@ export function compareOutputs(
     metrics.top1 = rows > 0 ? top1Agreement(b, c, rows, last) : 1;
     if (last > 5) metrics.top5 = rows > 0 ? topKSetAgreement(b, c, rows, last, 5) : 1;
   }
+  if (floating) {
+    const degenerate = degeneracy(c);
+    if (degenerate && degeneracy(b) !== degenerate) metrics.degenerate = degenerate;
+  }
   return metrics;
+}
+
+/**
+ * What is wrong with an output that carries no information: every element non-finite, all zeros, or one constant
+ * value (of more than one element). A runtime that fails silently (a float16 WebGPU kernel on an adapter without
+ * shader-f16) returns such outputs; the baseline's own are compared, so a model whose answer is constant passes.
+ */
+export function degeneracy(values: ArrayLike<number>): Degeneracy | undefined {
+  const n = values.length;
+  if (n === 0) return undefined;
+  let finite = 0;
+  let zeros = 0;
+  let first: number | undefined;
+  let constant = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) continue;
+    finite++;
+    if (v === 0) zeros++;
+    if (first === undefined) first = v;
+    else if (v !== first) constant = false;
+  }
+  if (finite === 0) return 'non-finite';
+  if (finite < n) return undefined;
+  if (zeros === n) return 'all-zero';
+  return constant && n > 1 ? 'constant' : undefined;
 }
 
 /**

@@ -20,6 +20,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { OnnxpressError, usageError } from '../errors.js';
+import { NODE_PROVIDERS, runnerFor, WEB_PROVIDERS } from '../runtime/runners.js';
 import { DEFAULT_BOOTSTRAP, type BootstrapOptions } from './stats.js';
 import { isMetricName, parseThreshold, ThresholdSyntaxError } from './thresholds.js';
 import type { ConversionKind, Threshold } from './types.js';
@@ -63,8 +64,18 @@ export interface NormalizedValidateOptions {
   threads: number;
   interOpThreads: number;
   graphOptimizationLevel: GraphOptimizationLevel;
-  /** onnxruntime-node execution providers, in order of preference. */
+  /**
+   * Execution providers of the candidate (and, without `baselineProvider`, of the baseline): onnxruntime-node's
+   * (cpu, webgpu, cuda, ...) in order of preference, or one of onnxruntime-web's: wasm (in Node), web-webgpu or
+   * web-wasm (in headless Chromium).
+   */
   providers: string[];
+  /** Execution providers of the baseline (default: the candidate's). */
+  baselineProvider: string[];
+  /** Chromium's executable for the web-* providers (absent: found on PATH). */
+  browser?: string;
+  /** WebGPU errors in a browser page's console are a note instead of an error. */
+  allowConsoleErrors: boolean;
   /** Seconds the validation may take (absent: no limit). */
   timeout?: number;
   /** Resampling of the latency ratio's confidence interval. */
@@ -109,6 +120,9 @@ export interface RawValidateOptions {
   interOpThreads?: number;
   graphOptimizationLevel?: GraphOptimizationLevel;
   providers?: string | readonly string[];
+  baselineProvider?: string | readonly string[];
+  browser?: string;
+  allowConsoleErrors?: boolean;
   timeout?: number;
   bootstrap?: BootstrapOptions;
 }
@@ -190,7 +204,7 @@ export const DEFAULT_ITERATIONS = 50;
 export const CONVERSION_KINDS: readonly ConversionKind[] = ['fp16', 'int8', 'q4', 'other'];
 export const GRAPH_OPTIMIZATION_LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 /** The execution providers `onnxpress validate --provider` offers (the library and pipelines take any name). */
-export const CLI_EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
+export const CLI_EXECUTION_PROVIDERS = [...NODE_PROVIDERS, ...WEB_PROVIDERS] as const;
 
 /** Every validation option. The order is the order of `onnxpress validate --help`. */
 export const VALIDATE_OPTIONS: OptionTable = {
@@ -345,12 +359,38 @@ export const VALIDATE_OPTIONS: OptionTable = {
     pipeline: { key: 'graphOptimizationLevel' },
   },
   providers: {
-    describe: 'ONNX Runtime execution provider',
+    describe:
+      'Execution provider: onnxruntime-node (cpu, webgpu, cuda), onnxruntime-web in Node (wasm) or in headless Chromium (web-webgpu, web-wasm)',
     value: { type: 'providers' },
     default: ['cpu'],
     example: ['webgpu'],
     cli: { flag: 'provider', choices: CLI_EXECUTION_PROVIDERS, showDefault: true },
     pipeline: { key: 'executionProvider' },
+  },
+  baselineProvider: {
+    describe: "The baseline's execution provider (default: the candidate's), e.g. cpu to compare a browser candidate with the server",
+    value: { type: 'providers' },
+    default: (o) => [...(o.providers ?? ['cpu'])],
+    label: 'baseline provider',
+    example: ['wasm'],
+    cli: { flag: 'baseline-provider', choices: CLI_EXECUTION_PROVIDERS },
+    pipeline: { key: 'baselineExecutionProvider' },
+  },
+  browser: {
+    describe: 'Chromium executable for the web-* providers (default: chromium on PATH)',
+    value: { type: 'path' },
+    example: '/usr/bin/chromium',
+    cli: { flag: 'browser' },
+    pipeline: { key: 'browser' },
+  },
+  allowConsoleErrors: {
+    describe: 'Keep a browser run whose page console reported WebGPU errors (as notes) instead of failing it with exit code 2',
+    value: { type: 'boolean' },
+    default: false,
+    label: 'allow console errors',
+    example: true,
+    cli: { flag: 'allow-console-errors', showDefault: true },
+    pipeline: { key: 'allowConsoleErrors' },
   },
   timeout: {
     describe: 'Seconds the validation may take; ONNX Runtime still running then is stopped and the exit code is 2 (default: no limit)',
@@ -519,6 +559,11 @@ function normalizeValue(name: ValidateOptionName, def: OptionDef, value: unknown
     case 'providers': {
       const providers = list(value, what).map((p) => text(p, what));
       if (providers.length === 0) throw usage('name at least one execution provider');
+      try {
+        runnerFor(providers);
+      } catch (e) {
+        throw usage(`${what} ${(e as Error).message}`);
+      }
       return providers;
     }
     case 'bootstrap':

@@ -12,10 +12,13 @@ import {
   REPORT_SCHEMA_VERSION,
   type LatencyComparison,
   type OpCountChange,
+  type OutputComparison,
   type ReportDocument,
   type RunEnvironment,
+  type RuntimeReport,
   type SummaryEntry,
   type Threshold,
+  type ThresholdCheck,
   type ToolInfo,
   type ValidationResult,
   type ValidationRun,
@@ -41,15 +44,27 @@ export const CONV_INTEGER_NOTE =
   "The candidate uses ConvInteger, which ONNX Runtime's CPU provider runs slowly: an INT8 model with quantized " +
   'Conv layers can be slower than float32.';
 
+/** Latency on SwiftShader or another software adapter says nothing about a GPU's speed. */
+export function softwareAdapterNote(adapters: readonly NonNullable<RuntimeReport['adapter']>[]): string {
+  const names = [...new Set(adapters.map((a) => [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unnamed'))].join(', ');
+  return (
+    `Latency measured on a software WebGPU adapter (${names}): it shows that the model computes correctly in the browser, ` +
+    'not how fast it runs on a GPU.'
+  );
+}
+
 export function buildValidationResult(run: ValidationRun, options: BuildOptions = {}): ValidationResult {
   const thresholds = [...(options.thresholds ?? resolveThresholds(run.kind))];
   const accuracy = run.accuracy && { ...run.accuracy, drop: run.accuracy.baseline.accuracy - run.accuracy.candidate.accuracy };
   const latency = run.latency && compareLatency(run.latency, options.bootstrap);
-  const checks = evaluateThresholds(thresholds, {
-    outputs: run.outputs,
-    ...(accuracy ? { accuracy } : {}),
-    ...(latency ? { latency } : {}),
-  });
+  const checks = [
+    ...evaluateThresholds(thresholds, {
+      outputs: run.outputs,
+      ...(accuracy ? { accuracy } : {}),
+      ...(latency ? { latency } : {}),
+    }),
+    ...degenerateChecks(run.outputs, thresholds),
+  ];
   const suspectedSwap = detectSwap(run.baseline, run.candidate);
   return {
     schema: 'onnxpress/validation',
@@ -111,6 +126,36 @@ export function latencyNotes(latency: LatencyComparison): string[] {
   ];
 }
 
+const DEGENERACY_WORDS: Record<NonNullable<OutputComparison['metrics']['degenerate']>, string> = {
+  'all-zero': 'all zeros',
+  constant: 'one constant value',
+  'non-finite': 'NaN/Inf only',
+};
+
+/**
+ * A failing check for each output the candidate returned empty-handed (all zeros, constant, non-finite) while the
+ * baseline did not: a silent runtime failure, whatever the other metrics say. Always on; a user's own `degenerate`
+ * threshold replaces it.
+ */
+export function degenerateChecks(outputs: readonly OutputComparison[], thresholds: readonly Threshold[]): ThresholdCheck[] {
+  if (thresholds.some((t) => t.metric === 'degenerate')) return [];
+  return outputs
+    .filter((o) => o.metrics.degenerate !== undefined)
+    .map((o) => ({
+      id: `degenerate@${o.name}`,
+      metric: 'degenerate' as const,
+      output: o.name,
+      direction: 'max' as const,
+      limit: 0,
+      actual: 1,
+      status: 'fail' as const,
+      source: 'default' as const,
+      message:
+        `the candidate's output ${o.name} is ${DEGENERACY_WORDS[o.metrics.degenerate!]} where the baseline's is not: ` +
+        'the runtime computed nothing useful (a kernel that failed silently, such as float16 on a WebGPU adapter without shader-f16)',
+    }));
+}
+
 /** Ops whose counts differ, sorted by name. */
 export function opHistogramDiff(baseline: Record<string, number>, candidate: Record<string, number>): OpCountChange[] {
   const ops = new Set([...Object.keys(baseline), ...Object.keys(candidate)]);
@@ -130,6 +175,11 @@ function notesFor(run: ValidationRun): string[] {
   const hasFloat16 = run.kind === 'fp16' || run.candidate.parameters.some((p) => p.dtype === 'float16');
   if (onCpu && hasFloat16) notes.push(FP16_ON_CPU_NOTE);
   if (onCpu && (run.candidate.ops['ConvInteger'] ?? 0) > 0) notes.push(CONV_INTEGER_NOTE);
+  const software = [run.baseline, run.candidate].filter((m) => m.runtime?.adapter?.software);
+  if (run.latency && software.length > 0) notes.push(softwareAdapterNote(software.map((m) => m.runtime!.adapter!)));
+  for (const [side, model] of [['baseline', run.baseline] as const, ['candidate', run.candidate] as const]) {
+    for (const error of model.runtime?.consoleErrors ?? []) notes.push(`The ${side}'s browser page reported: ${error}`);
+  }
   return notes;
 }
 

@@ -53,6 +53,13 @@ export const METRICS: Readonly<Record<MetricName, MetricSpec>> = {
     missing: '',
     read: (m) => m.nonFiniteMismatch,
   },
+  degenerate: {
+    direction: 'max',
+    scope: 'output',
+    label: 'degenerate candidate output (1: all zeros, constant or non-finite where the baseline is not)',
+    missing: '',
+    read: (m) => (m.degenerate ? 1 : 0),
+  },
   'accuracy-drop': {
     direction: 'max',
     scope: 'run',

@@ -12,7 +12,8 @@ export const REPORT_SCHEMA_VERSION = 1;
 export type ConversionKind = 'fp16' | 'int8' | 'q4' | 'other';
 
 /** Metric names accepted by `--threshold NAME=VALUE`. */
-export type MetricName = 'cosine' | 'top1' | 'top5' | 'max-abs' | 'mean-abs' | 'rmse' | 'max-rel' | 'snr' | 'nan' | 'accuracy-drop' | 'latency-ratio';
+export type MetricName =
+  'cosine' | 'top1' | 'top5' | 'max-abs' | 'mean-abs' | 'rmse' | 'max-rel' | 'snr' | 'nan' | 'degenerate' | 'accuracy-drop' | 'latency-ratio';
 
 /** `min`: the actual value must be >= limit; `max`: it must be <= limit. */
 export type ThresholdDirection = 'min' | 'max';
@@ -84,6 +85,11 @@ export interface OutputMetrics {
    * This is what the `nan` threshold limits.
    */
   nonFiniteMismatch: number;
+  /**
+   * Present when the candidate's output carries no information and the baseline's does: every element NaN/Inf,
+   * all zeros, or one constant value (see degeneracy in metrics.ts). The `degenerate` check fails on it.
+   */
+  degenerate?: 'all-zero' | 'constant' | 'non-finite';
 }
 
 /**
@@ -172,6 +178,29 @@ export interface ModelReport {
   blockQuantizedNodes?: number;
   /** Absent when the model was not run (size-only report). */
   session?: SessionStats;
+  /** What ran the model: runtime, version, execution provider, browser and WebGPU adapter. Absent in older reports. */
+  runtime?: RuntimeReport;
+}
+
+/** Where a model ran (runtime/runners.ts RuntimeInfo), with what its page's console reported. */
+export interface RuntimeReport {
+  name: 'onnxruntime-node' | 'onnxruntime-web';
+  version: string;
+  /** As the runtime names it: 'cpu', 'wasm', 'webgpu'. */
+  provider: string;
+  /** 'Node 20.19.0', or the browser: 'Chromium 156.0.8078.114'. */
+  host: string;
+  adapter?: {
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    features: string[];
+    /** SwiftShader or another software adapter: right answers, not a GPU's speed. */
+    software: boolean;
+  };
+  /** WebGPU errors the page's console reported (kept only with --allow-console-errors; otherwise they fail the run). */
+  consoleErrors?: string[];
 }
 
 export interface OpCountChange {

@@ -13,7 +13,8 @@ import type { Tensor } from '../ir/tensor.js';
 import { elemTypeOf } from '../ir/types.js';
 import { inputError, modelError, runtimeError } from '../errors.js';
 import { loadModel } from '../io/load.js';
-import { SessionProcess, WorkerError, type Deadline, type LoadInfo } from '../runtime/session.js';
+import { SessionRunners, type SessionRunner } from '../runtime/runners.js';
+import { WorkerError, type Deadline, type LoadInfo } from '../runtime/session.js';
 import { adaptForCandidate, describeInputSet, loadInputs, modelInputs, type InputSample, type InputSet } from './inputs.js';
 import { parseTypeName } from '../io/json-input.js';
 import { readLabels, type Labels } from '../io/labels.js';
@@ -109,12 +110,23 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
     interOpNumThreads: options.interOpThreads,
     graphOptimizationLevel: options.graphOptimizationLevel,
   };
+  const baselineSettings = { ...settings, providers: [...options.baselineProvider] };
 
   const progress = hooks.onProgress ?? (() => undefined);
   const work = mkdtempSync(join(tmpdir(), 'onnxpress-validate-'));
-  const baselineProcess = new SessionProcess('baseline', baselinePath, crashHint(baselineModel), deadline);
-  const candidateProcess = new SessionProcess('candidate', candidatePath, crashHint(candidateModel), deadline);
+  const runners = new SessionRunners();
+  const open = { ...(deadline ? { deadline } : {}), ...(options.browser !== undefined ? { browser: options.browser } : {}) };
   try {
+    const baselineProcess = await runners.open('baseline', baselinePath, {
+      ...open,
+      providers: baselineSettings.providers,
+      crashHint: crashHint(baselineModel),
+    });
+    const candidateProcess = await runners.open('candidate', candidatePath, {
+      ...open,
+      providers: settings.providers,
+      crashHint: crashHint(candidateModel),
+    });
     const files = new Map<Tensor, string>();
     const baselineFiles = writeSamples(work, inputSet.samples, files);
     const candidateFiles = writeSamples(work, feed.samples, files);
@@ -122,12 +134,14 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
     progress({ phase: 'load', done: 0, total: 2 });
     // Both workers start together, but the sessions are created one at a time, so createMs is not measured under contention.
     await Promise.all([baselineProcess.started(), candidateProcess.started()]);
-    const baselineLoad = await loadSession(baselineProcess, { modelPath: baselinePath, ...settings }, baselineFiles);
+    const baselineLoad = await loadSession(baselineProcess, { modelPath: baselinePath, ...baselineSettings }, baselineFiles);
     progress({ phase: 'load', done: 1, total: 2 });
     const candidateLoad = await loadSession(candidateProcess, { modelPath: candidatePath, ...settings }, candidateFiles);
     progress({ phase: 'load', done: 2, total: 2 });
 
     const collected = await collectOutputs(baselineProcess, candidateProcess, inputSet.samples.length, work, progress);
+    const runnersUsed = [baselineProcess, candidateProcess];
+    refuseConsoleErrors(runnersUsed, options.allowConsoleErrors);
     const notes = [...feed.notes];
     // The output the labels score is class scores, whatever the graph says.
     const labelsOutput = labels ? (options.labelsOutput ?? baselineLoad.outputNames[0]) : undefined;
@@ -152,21 +166,22 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
 
     const timings = latency ? await measureLatency(baselineProcess, candidateProcess, inputSet.samples.length, latency, progress) : undefined;
     const [baselineRss, candidateRss] = [await baselineProcess.peakRss(), await candidateProcess.peakRss()];
+    refuseConsoleErrors(runnersUsed, options.allowConsoleErrors);
     await Promise.all([baselineProcess.close(), candidateProcess.close()]);
 
     const run: ValidationRun = {
       kind,
       environment: {
-        executionProvider: settings.providers.join(','),
-        onnxruntimeVersion: baselineProcess.onnxruntimeVersion,
+        executionProvider: providerLabel(options.baselineProvider, options.providers),
+        onnxruntimeVersion: candidateProcess.runtime().version,
         intraOpNumThreads: settings.intraOpNumThreads,
         interOpNumThreads: settings.interOpNumThreads,
         graphOptimizationLevel: settings.graphOptimizationLevel,
         ...describeHost(),
       },
       inputs: describeInputSet(inputSet),
-      baseline: withSession(baseline, baselineLoad, baselineRss),
-      candidate: withSession(candidate, candidateLoad, candidateRss),
+      baseline: withSession(baseline, baselineLoad, baselineRss, baselineProcess),
+      candidate: withSession(candidate, candidateLoad, candidateRss, candidateProcess),
       outputs,
       ...(accuracyResult ? { accuracy: accuracyResult } : {}),
       ...(timings ? { latency: timings } : {}),
@@ -175,9 +190,32 @@ export async function runValidation(options: NormalizedValidateOptions, hooks: V
     result.notes.push(...notes);
     return result;
   } finally {
-    baselineProcess.kill();
-    candidateProcess.kill();
+    await runners.close();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** 'cpu', or 'cpu -> web-webgpu' when the baseline ran elsewhere than the candidate. */
+function providerLabel(baseline: readonly string[], candidate: readonly string[]): string {
+  const [b, c] = [baseline.join(','), candidate.join(',')];
+  return b === c ? c : `${b} -> ${c}`;
+}
+
+/**
+ * WebGPU reports validation errors to the page's console, not to the code that caused them: outputs computed
+ * meanwhile cannot be trusted, so they fail the run (E_RUNTIME, exit 2) unless the user allows them.
+ */
+function refuseConsoleErrors(runners: readonly SessionRunner[], allowed: boolean): void {
+  if (allowed) return;
+  for (const runner of runners) {
+    const errors = runner.consoleErrors();
+    if (errors.length === 0) continue;
+    const shown = errors.slice(0, 3).map((e) => (e.length > 300 ? `${e.slice(0, 300)}…` : e));
+    throw runtimeError(
+      `the ${runner.label} model's browser page reported ${errors.length} WebGPU error(s), so its outputs cannot be trusted: ` +
+        `${shown.join(' | ')}${errors.length > shown.length ? ' | …' : ''} (--allow-console-errors keeps the run and lists them as notes)`,
+      { file: runner.modelPath },
+    );
   }
 }
 
@@ -226,7 +264,7 @@ function writeSamples(dir: string, samples: readonly InputSample[], files: Map<T
   );
 }
 
-async function loadSession(session: SessionProcess, settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
+async function loadSession(session: SessionRunner, settings: SessionSettings, samples: TensorFile[][]): Promise<LoadInfo> {
   try {
     return await session.load(settings, samples);
   } catch (e) {
@@ -252,8 +290,8 @@ interface CollectedOutput {
 
 /** Runs every sample on both models (the two processes in parallel) and gathers the outputs, stacked over samples. */
 async function collectOutputs(
-  baseline: SessionProcess,
-  candidate: SessionProcess,
+  baseline: SessionRunner,
+  candidate: SessionRunner,
   samples: number,
   work: string,
   progress: (p: ValidateProgress) => void,
@@ -389,8 +427,8 @@ function compareAll(
  * round (both models) took under 1 ms, more follow (defaultRounds).
  */
 async function measureLatency(
-  baseline: SessionProcess,
-  candidate: SessionProcess,
+  baseline: SessionRunner,
+  candidate: SessionRunner,
   samples: number,
   settings: { warmup: number; iterations?: number },
   progress: (p: ValidateProgress) => void,
@@ -429,6 +467,11 @@ async function measureLatency(
   return { warmupRuns: settings.warmup, baselineMs, candidateMs, roundsRule };
 }
 
-function withSession(report: ModelReport, load: LoadInfo, peakRssBytes: number): ModelReport {
-  return { ...report, session: { createMs: load.createMs, peakRssBytes, rssBeforeLoadBytes: load.rssBeforeLoadBytes } };
+function withSession(report: ModelReport, load: LoadInfo, peakRssBytes: number, runner: SessionRunner): ModelReport {
+  const errors = runner.consoleErrors();
+  return {
+    ...report,
+    session: { createMs: load.createMs, peakRssBytes, rssBeforeLoadBytes: load.rssBeforeLoadBytes },
+    runtime: { ...runner.runtime(), ...(errors.length > 0 ? { consoleErrors: errors } : {}) },
+  };
 }

@@ -13,6 +13,7 @@ import { inputError, isOnnxpressError, messageOf, usageError } from '../errors.j
 import { constantTensors } from '../ir/constants.js';
 import { loadModel } from '../io/load.js';
 import { DEFAULT_EXTERNAL_THRESHOLD, saveModel } from '../io/save.js';
+import { lintForTarget, type LintFinding, type Target } from '../runtime/op-support/lint.js';
 import { REPORT_FORMATS, writeReports, type ReportFormat } from '../report/index.js';
 import { CONVERSION_KINDS, normalizeValidateOptions, type NormalizedValidateOptions, type RawValidateOptions } from '../validate/options.js';
 import { buildSummary, exitCodeFor, type SummaryInput } from '../validate/result.js';
@@ -40,6 +41,12 @@ export interface MakeVariantsOptions {
   formats?: readonly ReportFormat[];
   /** The conversions (default: the built-ins). */
   registry?: ConversionRegistry;
+  /**
+   * Lint each variant for where it will run before writing it (runtime/op-support): an op without a kernel there
+   * makes the variant an error and nothing is written, unless `allowUnsupportedOps`; the lint is in its outcome.
+   */
+  target?: Target;
+  allowUnsupportedOps?: boolean;
   onProgress?: (event: VariantsProgress) => void;
 }
 
@@ -62,6 +69,8 @@ export interface VariantOutcome {
   outputBytes?: number;
   externalDataFile?: string;
   conversion?: ConversionSummary[];
+  /** The target lint of the variant (with `target`), when it found something. */
+  lint?: LintFinding[];
   result?: ValidationResult;
   error?: { stage: 'convert' | 'validate'; message: string; code?: string };
 }
@@ -153,7 +162,7 @@ export async function makeVariants(input: string | readonly string[], options: M
       options.onProgress?.({ phase: 'convert', model: model.file, dtype: base.dtype, output: planned.output });
       let outcome: VariantOutcome;
       try {
-        outcome = { ...base, status: 'converted', ...(await convertOne(model.file, planned, registry, protect)) };
+        outcome = { ...base, status: 'converted', ...(await convertOne(model.file, planned, registry, protect, options)) };
       } catch (e) {
         outcome = { ...base, status: 'error', error: errorOf('convert', e) };
       }
@@ -286,12 +295,21 @@ async function convertOne(
   planned: PlannedVariant,
   registry: ConversionRegistry,
   protect: ReadonlySet<string>,
-): Promise<Pick<VariantOutcome, 'outputBytes' | 'externalDataFile' | 'conversion'>> {
+  lintOptions: Pick<MakeVariantsOptions, 'target' | 'allowUnsupportedOps'> = {},
+): Promise<Pick<VariantOutcome, 'outputBytes' | 'externalDataFile' | 'conversion' | 'lint'>> {
   const model = loadModel(input);
   // A model with external data gives variants with their own: transformers.js' use_external_data_format (one
   // setting for every dtype) makes it fetch `<variant file>_data`. Others get one only past protobuf's 2 GiB.
   const external = constantTensors(model).some(({ tensor }) => tensor.storage.kind === 'external');
   const conversion = await applyConversions(model, withDefaults(planned.variant.steps, registry), registry);
+  const lint = lintOptions.target ? lintForTarget(model, lintOptions.target) : [];
+  const unsupported = lint.filter((f) => f.severity === 'error');
+  if (unsupported.length > 0 && !lintOptions.allowUnsupportedOps) {
+    throw usageError(
+      `the variant has ops without a kernel in target ${lintOptions.target}: ${unsupported.map((f) => f.message).join('; ')}; nothing was written`,
+      { file: input, hint: 'leave out --target, or write it anyway with --allow-unsupported-ops' },
+    );
+  }
   const dataName = `${path.basename(planned.output)}_data`;
   const saved = saveModel(model, planned.output, {
     protect: [...protect],
@@ -302,7 +320,12 @@ async function convertOne(
   const stale = path.join(path.dirname(saved.path), dataName);
   if (!saved.externalDataFile && existsSync(stale) && !protect.has(realOrResolved(stale))) rmSync(stale, { force: true });
   const outputBytes = statSync(saved.path).size + (saved.externalDataFile ? statSync(saved.externalDataFile).size : 0);
-  return { outputBytes, conversion, ...(saved.externalDataFile ? { externalDataFile: saved.externalDataFile } : {}) };
+  return {
+    outputBytes,
+    conversion,
+    ...(saved.externalDataFile ? { externalDataFile: saved.externalDataFile } : {}),
+    ...(lint.length > 0 ? { lint } : {}),
+  };
 }
 
 /** A model file's size with the external data files it reads. */

@@ -58,11 +58,12 @@ describe('layers', () => {
     expect(importersOf(under('proto'), (f) => !under('proto', 'io', 'bench')(f))).toEqual([]);
   });
 
-  it('exactly one module creates ONNX Runtime sessions (benchmarks aside)', () => {
+  it('ONNX Runtime sessions are created in two modules only, the session worker and its browser twin (benchmarks aside)', () => {
     const creators = [...files(SRC)]
       .map((f) => path.relative(SRC, f))
       .filter((f) => !f.startsWith('bench/') && /InferenceSession\s*\.\s*create\s*\(/.test(readFileSync(path.join(SRC, f), 'utf8')));
-    expect(creators).toEqual(['runtime/session-worker.ts']);
+    // session-worker.ts: onnxruntime-node or onnxruntime-web in a child process; browser/page-worker.ts: onnxruntime-web in a page.
+    expect(creators.sort()).toEqual(['runtime/browser/page-worker.ts', 'runtime/session-worker.ts']);
   });
 
   it('onnxruntime-node is loaded only by the runtime layer (benchmarks aside)', () => {
@@ -72,5 +73,22 @@ describe('layers', () => {
         (f) => !under('runtime', 'bench')(f),
       ),
     ).toEqual([]);
+  });
+
+  it('onnxruntime-web and the browser driver are loaded only by the runtime layer', () => {
+    expect(
+      importersOf(
+        (s) => s === 'onnxruntime-web' || s === 'playwright-core' || s.startsWith('playwright-core/'),
+        (f) => !under('runtime')(f),
+      ),
+    ).toEqual([]);
+  });
+
+  it('validation chooses its runners through the one factory, not by constructing them', () => {
+    const validateFiles = IMPORTS.filter(([f]) => under('validate')(f)).map(([f]) => f);
+    const constructing = validateFiles.filter((f) =>
+      /new\s+(SessionProcess|BrowserSession|BrowserHost)\b/.test(readFileSync(path.join(SRC, f), 'utf8')),
+    );
+    expect(constructing).toEqual([]);
   });
 });

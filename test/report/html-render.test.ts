@@ -4,7 +4,6 @@
  * Skips when Chromium is not installed, except in CI (process.env.CI), where .ci/run installs it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,36 +11,24 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReports } from '../../src/report/index.js';
+import { chromiumOnPath, HEADLESS_FLAGS } from '../../src/runtime/browser/chromium.js';
 import { COLORS } from '../../src/report/svg.js';
 import { countColor, readPng } from './png.js';
 import { HOSTILE_NAME, sampleResult, sampleSummary } from './sample.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
+const CHROMIUM = chromiumOnPath();
+const haveChromium = CHROMIUM !== undefined;
 if (!haveChromium && !process.env.CI) {
-  console.warn(`html-render tests skipped: ${CHROMIUM} is not installed (apt-get install chromium; CI installs it)`);
+  console.warn('html-render tests skipped: no chromium on PATH or in $CHROMIUM (apt-get install chromium; CI installs it)');
 }
 
 const run = promisify(execFile);
 
 async function chromium(profile: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--hide-scrollbars',
-      `--user-data-dir=${profile}`,
-      ...args,
-    ],
-    { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
-  );
+  const { stdout } = await run(CHROMIUM!, [...HEADLESS_FLAGS, '--disable-gpu', `--user-data-dir=${profile}`, ...args], {
+    timeout: 90_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 
@@ -53,7 +40,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('report.html in headless Chrom
   let dir = '';
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI needs Chromium at ${CHROMIUM}; .ci/run installs it with apt-get`);
+    if (!haveChromium) throw new Error('CI needs chromium on PATH; .ci/run installs it with apt-get');
     dir = await mkdtemp(path.join(os.tmpdir(), 'onnxpress-html-'));
     await writeReports(path.join(dir, 'single'), sampleResult({ name: HOSTILE_NAME, kind: 'int8', thresholds: ['latency-ratio=1'] }));
     await writeReports(path.join(dir, 'summary'), sampleSummary());

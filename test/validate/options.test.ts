@@ -136,10 +136,20 @@ describe('the definition', () => {
       interOpThreads: 1,
       graphOptimizationLevel: 'all',
       providers: ['cpu'],
+      baselineProvider: ['cpu'],
+      allowConsoleErrors: false,
       bootstrap: { resamples: 2000, seed: 1, confidence: 0.95 },
     } satisfies NormalizedValidateOptions);
     // iterations: absent means 50 rounds, or more for a model faster than 1 ms a round (decided while timing).
-    expect(absent.sort()).toEqual(['iterations', 'kind', 'labels', 'labelsOutput', 'samples', 'timeout']);
+    expect(absent.sort()).toEqual(['browser', 'iterations', 'kind', 'labels', 'labelsOutput', 'samples', 'timeout']);
+  });
+
+  it("defaults the baseline's provider to the candidate's, and refuses a web provider mixed with others", () => {
+    expect(normalizeValidateOptions({ ...MODELS, providers: 'web-webgpu' }).baselineProvider).toEqual(['web-webgpu']);
+    expect(normalizeValidateOptions({ ...MODELS, providers: 'web-webgpu', baselineProvider: 'cpu' }).baselineProvider).toEqual(['cpu']);
+    expect(() => normalizeValidateOptions({ ...MODELS, providers: ['web-webgpu', 'cpu'] })).toThrow(
+      /web-webgpu cannot be combined with other providers/,
+    );
   });
 });
 
