@@ -3,37 +3,19 @@
  * without error, and the screenshot must show the chart colours. junit.xml must load without a parser error.
  * Skips when Chromium is not installed, except in CI (process.env.CI), where .ci/run installs it.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReports } from '../../src/report/index.js';
-import { chromiumOnPath, HEADLESS_FLAGS } from '../../src/runtime/browser/chromium.js';
 import { COLORS } from '../../src/report/svg.js';
+import { attribute, chromium, haveChromium } from './chromium.js';
 import { countColor, readPng } from './png.js';
 import { HOSTILE_NAME, sampleResult, sampleSummary } from './sample.js';
 
-const CHROMIUM = chromiumOnPath();
-const haveChromium = CHROMIUM !== undefined;
 if (!haveChromium && !process.env.CI) {
   console.warn('html-render tests skipped: no chromium on PATH or in $CHROMIUM (apt-get install chromium; CI installs it)');
-}
-
-const run = promisify(execFile);
-
-async function chromium(profile: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(CHROMIUM!, [...HEADLESS_FLAGS, '--disable-gpu', `--user-data-dir=${profile}`, ...args], {
-    timeout: 90_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-function attribute(dom: string, name: string): string | undefined {
-  return new RegExp(`\\s${name}="([^"]*)"`).exec(dom)?.[1];
 }
 
 describe.skipIf(!haveChromium && !process.env.CI)('report.html in headless Chromium', () => {
