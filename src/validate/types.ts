@@ -5,6 +5,7 @@
  * The runner fills a `ValidationRun` with what it measured; `buildValidationResult` (result.ts)
  * derives the rest (latency statistics, threshold checks, op differences, notes).
  */
+import type { AdapterInfo } from '../runtime/runners.js';
 
 /** Bumped only when a field is removed or changes meaning; adding fields keeps it. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -190,15 +191,8 @@ export interface RuntimeReport {
   provider: string;
   /** 'Node 20.19.0', or the browser: 'Chromium 156.0.8078.114'. */
   host: string;
-  adapter?: {
-    vendor: string;
-    architecture: string;
-    device: string;
-    description: string;
-    features: string[];
-    /** SwiftShader or another software adapter: right answers, not a GPU's speed. */
-    software: boolean;
-  };
+  /** The WebGPU adapter (software: SwiftShader or another, right answers, not a GPU's speed). */
+  adapter?: AdapterInfo;
   /** WebGPU errors the page's console reported (kept only with --allow-console-errors; otherwise they fail the run). */
   consoleErrors?: string[];
 }

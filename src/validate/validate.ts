@@ -205,7 +205,7 @@ function providerLabel(baseline: readonly string[], candidate: readonly string[]
  * WebGPU reports validation errors to the page's console, not to the code that caused them: outputs computed
  * meanwhile cannot be trusted, so they fail the run (E_RUNTIME, exit 2) unless the user allows them.
  */
-function refuseConsoleErrors(runners: readonly SessionRunner[], allowed: boolean): void {
+export function refuseConsoleErrors(runners: readonly SessionRunner[], allowed: boolean): void {
   if (allowed) return;
   for (const runner of runners) {
     const errors = runner.consoleErrors();
