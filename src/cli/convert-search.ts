@@ -120,7 +120,9 @@ export function formatSearch(r: SearchResult, written: readonly string[]): strin
   if (r.holdout.checks) {
     lines.push(`  held out (${r.holdout.description}): ${r.holdout.checks.map((c) => c.message).join('; ')}`);
   } else lines.push(`  ${r.holdout.description}`);
-  lines.push(`  kept at higher precision: ${r.kept.length === 0 ? 'none' : r.kept.map((k) => `${k.node} (${k.rung})`).join(', ')}`);
+  const kept = r.kept.filter((k) => !r.tables.includes(k.node));
+  lines.push(`  kept at higher precision: ${kept.length === 0 ? 'none' : kept.map((k) => `${k.node} (${k.rung})`).join(', ')}`);
+  if (r.tables.length > 0) lines.push(`  embedding tables stored at 8 bits to make room: ${r.tables.join(', ')}`);
   for (const x of r.reproduce) lines.push(`  reproduce with --${x.flag} @${x.file}`);
   lines.push(
     `  ${r.steps.length} conversions tried, ${r.validations} validations of the model (budget ${r.budget}; the diagnosis that ranked ${r.ranked} nodes counts as 2)`,

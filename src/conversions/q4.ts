@@ -1,6 +1,6 @@
 /** `convert --to q4` (and pipeline `to: q4`): flags -> options -> quantizeNBits (block-wise weight-only, MatMulNBits). */
 import { OnnxpressError } from '../errors.js';
-import { DEFAULT_NBITS_OP_TYPES, type NBitsFormat, type QuantizeNBitsOptions } from '../passes/quantize-nbits/options.js';
+import { DEFAULT_NBITS_OP_TYPES, NBITS_OP_TYPES, type NBitsFormat, type QuantizeNBitsOptions } from '../passes/quantize-nbits/options.js';
 import type { Pass } from '../passes/pass.js';
 import type { ConversionDef } from './types.js';
 
@@ -38,10 +38,14 @@ export async function nbitsPasses(options: QuantizeNBitsOptions, eightBitNodes: 
   if (eightBitNodes.length === 0) return [new QuantizeNBitsPass(options)];
   // The second pass finds the 8-bit nodes quantized already (MatMulNBits), so it leaves them alone.
   const excluded = new Set(list(options.excludeNodes) ?? []);
-  return [
-    new QuantizeNBitsPass({ ...options, bits: 8, includeNodes: eightBitNodes.filter((n) => !excluded.has(n)) }),
-    new QuantizeNBitsPass(options),
-  ];
+  // A node named here is quantized whatever --op-types says (a Gather's table too): the names are the choice.
+  const eightBit: QuantizeNBitsOptions = {
+    ...options,
+    bits: 8,
+    opTypes: [...NBITS_OP_TYPES],
+    includeNodes: eightBitNodes.filter((n) => !excluded.has(n)),
+  };
+  return [new QuantizeNBitsPass(eightBit), new QuantizeNBitsPass(options)];
 }
 
 export const q4Conversion: ConversionDef = {
@@ -62,7 +66,8 @@ export const q4Conversion: ConversionDef = {
     'exclude-nodes': { type: 'array', describe: 'Never quantize these nodes (names, comma-separated; @FILE reads one name per line)' },
     'eight-bit-nodes': {
       type: 'array',
-      describe: 'q4: quantize these nodes with 8 bits and the rest with --bits (names, comma-separated; @FILE reads one name per line)',
+      describe:
+        'q4: quantize these nodes with 8 bits, whatever --op-types says, and the rest with --bits (names, comma-separated; @FILE reads one name per line)',
     },
     format: {
       type: 'string',

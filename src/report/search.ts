@@ -66,6 +66,7 @@ function curve(result: SearchResult, check: SearchResult['checks'][number]): str
 
 export function renderSearchHtml(result: SearchResult): string {
   const title = `Accuracy-guided conversion of ${path.basename(result.input)}`;
+  const kept = result.kept.filter((k) => !result.tables.includes(k.node));
   const metricCells = (s: SearchStep) =>
     Object.entries(s.metrics)
       .map(([id, v]) => `<td>${escapeHtml(formatMetricValue(id.split('@')[0]!, v))}</td>`)
@@ -85,7 +86,8 @@ export function renderSearchHtml(result: SearchResult): string {
     result.holdout.checks
       ? `<p class="meta">Held out (${escapeHtml(result.holdout.description)}): ${result.holdout.checks.map((c) => escapeHtml(c.message)).join('; ')}</p>`
       : '',
-    `<p class="meta">Kept at higher precision: ${result.kept.length === 0 ? 'none' : result.kept.map((k) => `${escapeHtml(k.node)} (${k.rung})`).join(', ')}</p>`,
+    `<p class="meta">Kept at higher precision: ${kept.length === 0 ? 'none' : kept.map((k) => `${escapeHtml(k.node)} (${k.rung})`).join(', ')}</p>`,
+    result.tables.length > 0 ? `<p class="meta">Embedding tables stored at 8 bits to make room: ${result.tables.map(escapeHtml).join(', ')}</p>` : '',
     ...result.checks.map((c) => curve(result, c)),
     '<h2>Steps</h2>',
     `<div class="scroll"><table>${head}\n${rows}</table></div>`,

@@ -10,6 +10,8 @@ export type Rung = 'eight-bit' | 'float';
 export interface Ladder {
   /** The rungs above the conversion's own precision, lowest first. */
   rungs: readonly Rung[];
+  /** Whether float embedding tables (Gather) the conversion leaves alone may go to 8 bits to pay for kept nodes. */
+  tablesAtEightBit: boolean;
   /** The conversion option (camelCase) that lists the nodes kept at each rung, and its flag. */
   option: Readonly<Record<Rung, { name: string; flag: string } | undefined>>;
 }
@@ -18,10 +20,10 @@ const FLOAT_BY_EXCLUSION = { name: 'excludeNodes', flag: 'exclude-nodes' };
 const EIGHT_BIT = { name: 'eightBitNodes', flag: 'eight-bit-nodes' };
 
 const LADDERS: Readonly<Record<string, Ladder>> = {
-  int8: { rungs: ['float'], option: { 'eight-bit': undefined, float: FLOAT_BY_EXCLUSION } },
-  fp16: { rungs: ['float'], option: { 'eight-bit': undefined, float: { name: 'blockNodes', flag: 'block-nodes' } } },
-  q4: { rungs: ['eight-bit', 'float'], option: { 'eight-bit': EIGHT_BIT, float: FLOAT_BY_EXCLUSION } },
-  q4f16: { rungs: ['eight-bit', 'float'], option: { 'eight-bit': EIGHT_BIT, float: FLOAT_BY_EXCLUSION } },
+  int8: { rungs: ['float'], tablesAtEightBit: false, option: { 'eight-bit': undefined, float: FLOAT_BY_EXCLUSION } },
+  fp16: { rungs: ['float'], tablesAtEightBit: false, option: { 'eight-bit': undefined, float: { name: 'blockNodes', flag: 'block-nodes' } } },
+  q4: { rungs: ['eight-bit', 'float'], tablesAtEightBit: true, option: { 'eight-bit': EIGHT_BIT, float: FLOAT_BY_EXCLUSION } },
+  q4f16: { rungs: ['eight-bit', 'float'], tablesAtEightBit: true, option: { 'eight-bit': EIGHT_BIT, float: FLOAT_BY_EXCLUSION } },
 };
 
 /** Whether `convert --threshold` can search this conversion. */

@@ -17,6 +17,7 @@ import { usageError } from '../errors.js';
 import { readLabels } from '../io/labels.js';
 import { writeFileAtomically } from '../io/atomic-write.js';
 import { loadModel } from '../io/load.js';
+import { DataType } from '../ir/dtypes.js';
 import type { Value } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
 import { saveModel } from '../io/save.js';
@@ -72,6 +73,8 @@ export interface SearchResult {
   /** Whether the written model meets every threshold on the search inputs. */
   passed: boolean;
   kept: { node: string; rung: Rung }[];
+  /** Embedding tables the conversion leaves float that the search stored at 8 bits to make room (also in `kept`). */
+  tables: string[];
   /** The flags that reproduce the written model (lists in files written beside it). */
   reproduce: { flag: string; file: string; nodes: string[] }[];
   steps: SearchStep[];
@@ -203,8 +206,8 @@ function finalNodes(model: Model): Set<string> {
 
 const MOVERS = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'Cast']);
 
-function keeping(ranked: readonly string[], count: number, rung: Rung, below?: Rung): Map<string, Rung> {
-  const kept = new Map<string, Rung>();
+function keeping(ranked: readonly string[], count: number, rung: Rung, below?: Rung, base: ReadonlyMap<string, Rung> = new Map()): Map<string, Rung> {
+  const kept = new Map<string, Rung>(base);
   ranked.forEach((name, i) => {
     if (i < count) kept.set(name, rung);
     else if (below) kept.set(name, below);
@@ -262,11 +265,15 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
     };
     const full = await search.evaluate(new Map(), 'the full conversion');
     let ranked: string[] = [];
+    let tables: string[] = [];
     if (!note(full) && search.remaining > DIAGNOSIS_COST) {
       const fullPath = search.workPath('full.onnx');
       await search.convert(new Map(), fullPath);
       ranked = await search.rank(fullPath);
       rmSync(fullPath, { force: true });
+      // Embedding tables the conversion leaves float go to 8 bits: the room they free pays for nodes kept at 8 bits.
+      const base = new Map<string, Rung>(ladder.tablesAtEightBit ? floatTables(input, ranked).map((t) => [t, 'eight-bit'] as const) : []);
+      tables = [...base.keys()];
       let below: Rung | undefined;
       for (const rung of ladder.rungs) {
         if (ranked.length === 0) break;
@@ -274,11 +281,11 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
           // One validation stays for the held-out inputs.
           if (search.remaining < 2) return undefined;
           const what = `top ${k} of ${ranked.length} ranked nodes at ${rung}${below ? ` (the rest at ${below})` : ''}`;
-          return note(await search.evaluate(keeping(ranked, k, rung, below), what));
+          return note(await search.evaluate(keeping(ranked, k, rung, below, base), what));
         };
         const k = await smallestPassing(ranked.length, tryK);
         if (k !== undefined) {
-          await prune(search, keeping(ranked, k, rung, below), rung, below, note);
+          await prune(search, keeping(ranked, k, rung, below, base), new Set(ranked), rung, below, note);
           break;
         }
         below = rung;
@@ -305,6 +312,7 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
       outputBytes,
       passed: checks.every((c) => c.status !== 'fail'),
       kept: best.step.kept,
+      tables: tables.filter((t) => kept.has(t)),
       reproduce: writeKeptLists(resolve(o.output), ladder, best.step.kept),
       steps: search.steps,
       validations: search.validations,
@@ -323,8 +331,15 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
  * needed. With budget left, each kept node is tried without its rung, largest weights first, and stays dropped
  * when the thresholds still hold.
  */
-async function prune(search: Search, kept: Map<string, Rung>, rung: Rung, below: Rung | undefined, note: (e: Evaluation) => boolean): Promise<void> {
-  const nodes = [...kept].filter(([, r]) => r === rung).map(([n]) => n);
+async function prune(
+  search: Search,
+  kept: Map<string, Rung>,
+  ranked: ReadonlySet<string>,
+  rung: Rung,
+  below: Rung | undefined,
+  note: (e: Evaluation) => boolean,
+): Promise<void> {
+  const nodes = [...kept].filter(([n, r]) => r === rung && ranked.has(n)).map(([n]) => n);
   nodes.sort((a, b) => (search.weightElements.get(b) ?? 0) - (search.weightElements.get(a) ?? 0));
   for (const node of nodes) {
     if (search.remaining < 2) return;
@@ -333,6 +348,25 @@ async function prune(search: Search, kept: Map<string, Rung>, rung: Rung, below:
     else without.delete(node);
     if (note(await search.evaluate(without, `without ${node} at ${rung}`))) kept = without;
   }
+}
+
+/** Tables smaller than this stay float: the room they would free is not worth their error. */
+const MIN_TABLE_ELEMENTS = 16_384;
+
+/**
+ * Gathers of a constant float table of at least MIN_TABLE_ELEMENTS that the conversion did not change (not among
+ * the ranked nodes): embedding tables that q4's default op types leave float.
+ */
+function floatTables(input: string, ranked: readonly string[]): string[] {
+  const changed = new Set(ranked);
+  const model = loadModel(input, { deferWeights: true });
+  return [...model.graph.nodes]
+    .filter((n) => n.isOnnxOp('Gather') && n.name && !changed.has(n.name))
+    .filter((n) => {
+      const table = n.input(0)?.initializer;
+      return table !== undefined && table.dataType === DataType.FLOAT && table.dims.reduce<number>((a, d) => a * Number(d), 1) >= MIN_TABLE_ELEMENTS;
+    })
+    .map((n) => n.name!);
 }
 
 function failures(step: SearchStep): number {

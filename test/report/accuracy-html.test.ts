@@ -68,6 +68,7 @@ const search: SearchResult = {
   outputBytes: 2_076_180,
   passed: true,
   kept: [{ node: '/head/MatMul', rung: 'eight-bit' }],
+  tables: [],
   reproduce: [],
   steps: [
     step(0, 1_521_038, 0.99737),

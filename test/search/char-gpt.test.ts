@@ -95,4 +95,17 @@ describe.skipIf(!HAVE_CORPUS)('convert --to q4 --threshold on char_gpt', () => {
     expect((await runCli(['convert', MODEL, '-o', again, '--to', 'q4', ...flags])).exitCode).toBe(0);
     expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
   }, 900_000);
+
+  it('cosine=0.999: met at <= 0.25x the float32 size (embedding tables at 8 bits make the room), checked by validate on the whole test set', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'model_q4.onnx');
+    const run = await runCli(['convert', MODEL, '-o', out, '--to', 'q4', '--threshold', 'cosine=0.999', '--inputs', TEST_SET, '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as SearchJson & { tables: string[] };
+    expect(result.validations).toBeLessThanOrEqual(20);
+    expect(statSync(out).size / statSync(MODEL).size).toBeLessThanOrEqual(0.25);
+    const r = await validate({ baseline: MODEL, candidate: out, inputs: [TEST_SET], thresholds: ['cosine=0.999'], defaultThresholds: false });
+    expect(r.outputs[0]!.metrics.cosine).toBeGreaterThanOrEqual(0.999);
+    expect(result.tables.sort()).toEqual(['/pos/Gather', '/tok/Gather']);
+  }, 900_000);
 });
