@@ -101,6 +101,8 @@ class Search {
     private readonly ladder: Ladder,
     private readonly part: InputPart,
     private readonly registry: ConversionRegistry,
+    /** The baseline's structure (weights not read), loaded once for the search. */
+    private readonly baseline: Model,
   ) {
     this.work = mkdtempSync(join(tmpdir(), 'onnxpress-search-'));
   }
@@ -164,7 +166,7 @@ class Search {
       inputSet: this.part.set,
       ...(this.o.threads ? { threads: this.o.threads } : {}),
     });
-    const baseline = loadModel(this.o.input, { deferWeights: true });
+    const baseline = this.baseline;
     const named = new Set([...baseline.graph.nodes].map((n) => n.name).filter((n): n is string => !!n));
     const changed = result.nodes.filter((n) => n.introduced && n.introduced.sqnrDb < UNCHANGED_SQNR_DB && named.has(n.name));
     // The last layers' error reaches the outputs with no normalization to damp it: they go first (the usual advice
@@ -256,7 +258,7 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
   const set = loadInputs(o.inputs, modelInputs(baseline));
   const labels = o.labels !== undefined ? readLabels(o.labels) : undefined;
   const split = splitHoldout(set, labels, o.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION);
-  const search = new Search({ ...o, input }, ladder, split.search, registry);
+  const search = new Search({ ...o, input }, ladder, split.search, registry, baseline);
   try {
     const passing: Evaluation[] = [];
     const note = (e: Evaluation): boolean => {
@@ -272,7 +274,7 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
       ranked = await search.rank(fullPath);
       rmSync(fullPath, { force: true });
       // Embedding tables the conversion leaves float go to 8 bits: the room they free pays for nodes kept at 8 bits.
-      const base = new Map<string, Rung>(ladder.tablesAtEightBit ? floatTables(input, ranked).map((t) => [t, 'eight-bit'] as const) : []);
+      const base = new Map<string, Rung>(ladder.tablesAtEightBit ? floatTables(baseline, ranked).map((t) => [t, 'eight-bit'] as const) : []);
       tables = [...base.keys()];
       let below: Rung | undefined;
       for (const rung of ladder.rungs) {
@@ -296,7 +298,7 @@ export async function searchConversion(o: SearchOptions): Promise<SearchResult> 
       passing.sort((a, b) => a.step.bytes - b.step.bytes)[0] ??
       [...search.steps]
         .map((step) => ({ step, checks: [] as ThresholdCheck[] }))
-        .sort((a, b) => failures(a.step) - failures(b.step) || a.step.bytes - b.step.bytes)[0]!;
+        .sort((a, b) => a.step.failed - b.step.failed || a.step.bytes - b.step.bytes)[0]!;
     const kept = new Map(best.step.kept.map((k) => [k.node, k.rung] as const));
     const outputBytes = await search.convert(kept, resolve(o.output));
     const checks = passing.includes(best) ? best.checks : await search.validate(resolve(o.output), split.search);
@@ -357,9 +359,8 @@ const MIN_TABLE_ELEMENTS = 16_384;
  * Gathers of a constant float table of at least MIN_TABLE_ELEMENTS that the conversion did not change (not among
  * the ranked nodes): embedding tables that q4's default op types leave float.
  */
-function floatTables(input: string, ranked: readonly string[]): string[] {
+function floatTables(model: Model, ranked: readonly string[]): string[] {
   const changed = new Set(ranked);
-  const model = loadModel(input, { deferWeights: true });
   return [...model.graph.nodes]
     .filter((n) => n.isOnnxOp('Gather') && n.name && !changed.has(n.name))
     .filter((n) => {
@@ -367,10 +368,6 @@ function floatTables(input: string, ranked: readonly string[]): string[] {
       return table !== undefined && table.dataType === DataType.FLOAT && table.dims.reduce<number>((a, d) => a * Number(d), 1) >= MIN_TABLE_ELEMENTS;
     })
     .map((n) => n.name!);
-}
-
-function failures(step: SearchStep): number {
-  return step.failed;
 }
 
 /** Writes each rung's kept nodes, one per line, beside the output (`model.q4.eight-bit-nodes.txt`): `--flag @FILE` reads them. */
